@@ -1,0 +1,20 @@
+// Shared jest setup: TypeScript through @swc/jest as native ESM, @sdq/* resolved to sources (no build needed to test).
+const path = require('node:path');
+const root = __dirname;
+module.exports = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', {
+      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+      module: { type: 'es6' },
+      sourceMaps: 'inline',
+    }],
+  },
+  moduleNameMapper: {
+    '^@sdq/(quant|onnx|calib|tensorrt|diffusion|pipeline)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testMatch: ['<rootDir>/src/**/*.test.ts'],
+  testTimeout: 120000,
+};
