@@ -1,0 +1,91 @@
+// Atomic outputs: every file or directory sdq writes appears complete or not at all (temp name + rename).
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import * as path from 'node:path';
+import { SdqError } from '@sdq/quant';
+
+/** Temp sibling name for `target`: same directory (so rename is atomic), unique per process. */
+export function tempSibling(target: string): string {
+  return `${target}.tmp-${process.pid}`;
+}
+
+/** Map a Node fs error on `target` to a one-line SdqError that says what to do. */
+export function ioError(err: unknown, target: string, action: string): SdqError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'EACCES' || code === 'EPERM' ? 'permission denied; choose a writable location or fix its permissions'
+    : code === 'ENOENT' ? 'a parent directory does not exist; create it first or choose another path'
+    : code === 'ENOSPC' ? 'no space left on the device; free some space or choose another disk'
+    : code === 'EROFS' ? 'the file system is read-only; choose a writable location'
+    : code === 'ENOTDIR' ? 'a parent of the path is a file, not a directory; choose another path'
+    : `${code ?? 'unknown error'}: ${(err as Error | undefined)?.message ?? String(err)}`;
+  return new SdqError('IO_ERROR', `cannot ${action} ${target}: ${why}`, { cause: err });
+}
+
+/** Fail early, before any work, when `target`'s parent directory is not writable. */
+export async function assertWritableParent(target: string): Promise<void> {
+  const parent = path.dirname(path.resolve(target));
+  try {
+    await fs.access(parent, fsConstants.W_OK);
+  } catch (err) {
+    throw ioError(err, target, 'write');
+  }
+}
+
+/** Write a file through a temp sibling + rename; the temp file is removed on failure. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempSibling(target);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, target);
+  } catch (err) {
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw ioError(err, target, 'write');
+  }
+}
+
+/**
+ * Build a directory at a temp sibling with `fill`, then move it to `target` (replacing an older one).
+ * On any failure the temp directory is removed and `target` is left as it was.
+ */
+export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
+  const tmp = tempSibling(target);
+  await fs.rm(tmp, { recursive: true, force: true });
+  try {
+    await fs.mkdir(tmp, { recursive: true });
+  } catch (err) {
+    throw ioError(err, target, 'create');
+  }
+  try {
+    const result = await fill(tmp);
+    const old = `${target}.old-${process.pid}`;
+    const existed = await exists(target);
+    if (existed) await fs.rename(target, old);
+    await fs.rename(tmp, target);
+    if (existed) await fs.rm(old, { recursive: true, force: true });
+    return result;
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (err instanceof SdqError) throw err;
+    throw ioError(err, target, 'write');
+  }
+}
+
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Total size in bytes of all files under `p` (a file or a directory). */
+export async function sizeOnDisk(p: string): Promise<number> {
+  const st = await fs.stat(p);
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const entry of await fs.readdir(p, { withFileTypes: true })) {
+    total += await sizeOnDisk(path.join(p, entry.name));
+  }
+  return total;
+}

@@ -1,0 +1,51 @@
+// report.md: the comparison table, per-stage times and fidelity, as GitHub Markdown.
+import type { BenchmarkReport } from '../types.js';
+import {
+  TABLE_HEADER, STAGE_HEADER, tableRows, stageRows, formatMarkdownTable, runSettings, machineLine,
+} from './rows.js';
+
+export function renderMarkdown(report: BenchmarkReport): string {
+  const lines: string[] = [
+    `# sdq bench: ${report.model}`,
+    '',
+    `Prompt: "${report.prompt}"${report.negativePrompt ? ` (negative: "${report.negativePrompt}")` : ''}`,
+    '',
+    `Settings: ${runSettings(report)}.`,
+    '',
+    `Machine: ${machineLine(report)}.`,
+    '',
+    formatMarkdownTable(TABLE_HEADER, tableRows(report)),
+    '',
+    'Speed-up is FP32 mean / this mean. PSNR, SSIM and max abs diff compare the image with the FP32 image of the same prompt and seed (RGB in [0,1]).',
+    '',
+    '## Time per stage (mean per generation)',
+    '',
+    formatMarkdownTable(STAGE_HEADER, stageRows(report)),
+    '',
+  ];
+  const withFidelity = report.precisions.filter((r) => r.fidelity);
+  if (withFidelity.length > 0) {
+    lines.push('## Prompt fidelity', '');
+    const first = withFidelity[0].fidelity!;
+    lines.push(
+      `Judge: fraction of foreground-colour pixels >= 0.03 and background-colour pixels >= 0.5 (distance 60 in RGB 0-255), ${first.steps} steps.`,
+      '',
+    );
+    const header = ['prompt', ...withFidelity.map((r) => r.precision.toUpperCase())];
+    const rows = first.verdicts.map((v, i) => [
+      v.prompt,
+      ...withFidelity.map((r) => {
+        const x = r.fidelity!.verdicts[i];
+        return `${x.faithful ? 'yes' : 'NO'} (fg ${x.fg.toFixed(2)}, bg ${x.bg.toFixed(2)})`;
+      }),
+    ]);
+    lines.push(formatMarkdownTable(header, rows), '');
+  }
+  const images = report.precisions.filter((r) => r.image);
+  if (images.length > 0) {
+    lines.push('## Images', '', images.map((r) => `![${r.precision}](${r.image})`).join(' '), '');
+  }
+  if (report.notes.length > 0) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
+  lines.push(`Total bench time ${(report.totalMs / 1000).toFixed(1)} s, ${report.createdAt}.`, '');
+  return lines.join('\n');
+}

@@ -1,0 +1,92 @@
+// The comparison table shared by the terminal output, report.md and report.html.
+import type { BenchmarkReport, PrecisionResult } from '../types.js';
+
+export const TABLE_HEADER = [
+  'precision',
+  'mean ms',
+  'speed-up',
+  'median ms',
+  'p90 ms',
+  'UNet ms/step',
+  'size',
+  'PSNR dB',
+  'SSIM',
+  'max abs diff',
+  'fidelity',
+] as const;
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${bytes} B`;
+}
+
+const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : '-');
+
+export function tableRow(r: PrecisionResult): string[] {
+  const q = r.quality;
+  return [
+    r.precision.toUpperCase(),
+    ms(r.latency.meanMs),
+    r.speedup === null ? '-' : `${r.speedup.toFixed(2)}x`,
+    ms(r.latency.medianMs),
+    ms(r.latency.p90Ms),
+    ms(r.unetMsPerStep),
+    formatBytes(r.modelBytes),
+    q ? (q.psnr === null ? 'inf' : q.psnr.toFixed(2)) : r.precision === 'fp32' ? 'ref' : '-',
+    q ? q.ssim.toFixed(4) : r.precision === 'fp32' ? 'ref' : '-',
+    q ? q.maxAbsDiff.toFixed(4) : r.precision === 'fp32' ? 'ref' : '-',
+    r.fidelity ? `${r.fidelity.faithful}/${r.fidelity.total}` : '-',
+  ];
+}
+
+export function tableRows(report: BenchmarkReport): string[][] {
+  return report.precisions.map(tableRow);
+}
+
+/** Plain aligned text table (numbers right-aligned), for terminals. */
+export function formatTextTable(header: readonly string[], rows: readonly string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function formatMarkdownTable(header: readonly string[], rows: readonly string[][]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  const sep = `|${header.map((_, i) => (i === 0 ? ':---' : '---:')).join('|')}|`;
+  return [line(header), sep, ...rows.map(line)].join('\n');
+}
+
+/** One-paragraph description of the run settings, for every report format. */
+export function runSettings(report: BenchmarkReport): string {
+  return (
+    `${report.width}x${report.height}, ${report.scheduler} ${report.steps} steps, guidance ${report.guidance}, ` +
+    `seed ${report.seed}, ${report.warmup} warm-up + ${report.runs} timed runs per precision, ${report.threads} threads`
+  );
+}
+
+export function machineLine(report: BenchmarkReport): string {
+  const m = report.machine;
+  return `${m.cpuModel} (${m.cpus} cores), ${m.totalMemoryGiB.toFixed(0)} GiB RAM, ${m.platform}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}`;
+}
+
+export const STAGES = [
+  ['tokenizerMs', 'tokenizer'],
+  ['textEncoderMs', 'text encoder'],
+  ['unetMs', 'UNet'],
+  ['schedulerMs', 'scheduler'],
+  ['vaeDecoderMs', 'VAE decoder'],
+  ['otherMs', 'other'],
+] as const;
+
+export const STAGE_HEADER = ['precision', ...STAGES.map(([, label]) => `${label} ms`), 'overhead'] as const;
+
+export function stageRows(report: BenchmarkReport): string[][] {
+  return report.precisions.map((r) => [
+    r.precision.toUpperCase(),
+    ...STAGES.map(([key]) => ms(r.stages[key])),
+    `${(r.overheadFraction * 100).toFixed(2)}%`,
+  ]);
+}
