@@ -25,6 +25,8 @@ export function ioError(err: unknown, target: string, action: string): SdqError 
 export async function assertWritableParent(target: string): Promise<void> {
   const parent = path.dirname(path.resolve(target));
   try {
+    const st = await fs.stat(parent);
+    if (!st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
     await fs.access(parent, fsConstants.W_OK);
   } catch (err) {
     throw ioError(err, target, 'write');
@@ -49,8 +51,8 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
  */
 export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) => Promise<T>): Promise<T> {
   const tmp = tempSibling(target);
-  await fs.rm(tmp, { recursive: true, force: true });
   try {
+    await fs.rm(tmp, { recursive: true, force: true });
     await fs.mkdir(tmp, { recursive: true });
   } catch (err) {
     throw ioError(err, target, 'create');
