@@ -1,0 +1,42 @@
+// The seam between the benchmark and @sdq/diffusion: one text-to-image call with per-stage timings.
+import type { RgbImage } from './image.js';
+
+export interface GenerateParams {
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  guidance: number;
+  seed: number;
+  width: number;
+  height: number;
+  /** Called after each denoising step (1-based). */
+  onStep?: (step: number, total: number) => void;
+}
+
+/** Wall time of one generation per stage, ms. */
+export interface GenerationTimings {
+  totalMs: number;
+  tokenizerMs: number;
+  textEncoderMs: number;
+  /** Sum over steps of the UNet session runs. */
+  unetMs: number;
+  /** Sum over steps of scheduler.step (and scale_model_input). */
+  schedulerMs: number;
+  vaeDecoderMs: number;
+  /** Number of UNet calls (one per step with CFG batched). */
+  unetCalls: number;
+}
+
+export interface Generation {
+  image: RgbImage;
+  timings: GenerationTimings;
+}
+
+export interface Generator {
+  readonly modelDir: string;
+  readonly scheduler: string;
+  generate(params: GenerateParams): Promise<Generation>;
+  dispose(): Promise<void>;
+}
+
+export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number }) => Promise<Generator>;
