@@ -1,0 +1,679 @@
+/**
+ * A protobuf wire codec for the ONNX schema, written by hand instead of protobufjs because ONNX files must round-trip
+ * byte for byte: unknown fields are kept as raw bytes and re-emitted after the known ones (where the C++ serializer
+ * puts them), fields are written in field-number order, proto2 presence is kept (a scalar is written when defined,
+ * even if it equals the default), repeated scalars are written packed only where onnx.proto says so, and `bytes`
+ * fields are zero-copy views of the input buffer.
+ */
+import { SdqError } from '@sdq/quant';
+import type { Int64 } from './types.js';
+import { SCHEMA, type FieldKind, type MessageSpec } from './schema.js';
+
+/** Protobuf's default recursion limit; deeper nesting is rejected instead of overflowing the JS stack. */
+const MAX_DEPTH = 100;
+const TWO_32 = 4294967296;
+
+const KIND: Record<FieldKind, number> = { int64n: 0, int64: 1, uint64: 2, int32: 3, float: 4, double: 5, string: 6, bytes: 7, message: 8 };
+const K_INT64N = 0;
+const K_INT64 = 1;
+const K_UINT64 = 2;
+const K_INT32 = 3;
+const K_FLOAT = 4;
+const K_DOUBLE = 5;
+const K_STRING = 6;
+const K_BYTES = 7;
+const K_MESSAGE = 8;
+
+interface CField {
+  no: number;
+  name: string;
+  kind: number;
+  repeated: boolean;
+  packed: boolean;
+  wireType: number;
+  /** Size in bytes of the varint tag (for the unpacked wire type; same length for the packed one). */
+  tagSize: number;
+  tag: number;
+  packedTag: number;
+  msg: CMessage | undefined;
+}
+
+interface CMessage {
+  name: string;
+  fields: CField[];
+  byNo: (CField | undefined)[];
+  repeatedNames: string[];
+  scalarNames: string[];
+}
+
+type Msg = Record<string, unknown> & { unknownFields?: Uint8Array[] };
+
+function compile(schema: ReadonlyMap<string, MessageSpec>): Map<string, CMessage> {
+  const out = new Map<string, CMessage>();
+  for (const spec of schema.values()) {
+    out.set(spec.name, { name: spec.name, fields: [], byNo: [], repeatedNames: [], scalarNames: [] });
+  }
+  for (const spec of schema.values()) {
+    const cm = out.get(spec.name)!;
+    for (const fs of spec.fields) {
+      const tag = fs.no * 8 + fs.wireType;
+      const cf: CField = {
+        no: fs.no,
+        name: fs.name,
+        kind: KIND[fs.kind],
+        repeated: fs.repeated,
+        packed: fs.packed,
+        wireType: fs.wireType,
+        tag,
+        packedTag: fs.no * 8 + 2,
+        tagSize: varintSize32(tag),
+        msg: fs.type === undefined ? undefined : out.get(fs.type),
+      };
+      cm.fields.push(cf);
+      cm.byNo[fs.no] = cf;
+      (fs.repeated ? cm.repeatedNames : cm.scalarNames).push(fs.name);
+    }
+  }
+  return out;
+}
+
+const COMPILED = compile(SCHEMA);
+
+function compiled(name: string): CMessage {
+  const cm = COMPILED.get(name);
+  if (!cm) throw new SdqError('INVALID_ARGUMENT', `unknown ONNX message type ${name}`);
+  return cm;
+}
+
+/** A new empty message of the given type: repeated fields as [], optional scalars undefined. */
+export function createMessage(cm: CMessage): Msg {
+  const o: Msg = {};
+  for (const f of cm.fields) o[f.name] = f.repeated ? [] : undefined;
+  return o;
+}
+
+function varintSize32(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  return 5;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding
+
+class Reader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  readonly text: Buffer;
+  pos = 0;
+  lo = 0;
+  hi = 0;
+  readonly what: string;
+  constructor(buf: Uint8Array, what: string) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.what = what;
+  }
+
+  truncated(): SdqError {
+    return new SdqError('BAD_FORMAT', `${this.what} is truncated or not an ONNX protobuf: data ends inside a field at byte ${this.pos} of ${this.buf.byteLength}; re-export or re-download the file`);
+  }
+
+  malformed(why: string): SdqError {
+    return new SdqError('BAD_FORMAT', `${this.what} is not a valid ONNX protobuf: ${why} at byte ${this.pos}; check that the file is an .onnx model and not corrupted`);
+  }
+
+  /** Reads a varint into lo/hi (two uint32 halves). */
+  varint(end: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos >= end) throw this.truncated();
+    let byte = buf[pos++]!;
+    if (byte < 0x80) {
+      this.lo = byte;
+      this.hi = 0;
+      this.pos = pos;
+      return;
+    }
+    let lo = byte & 0x7f;
+    let hi = 0;
+    for (let i = 1; ; i++) {
+      if (pos >= end) {
+        this.pos = pos;
+        throw this.truncated();
+      }
+      byte = buf[pos++]!;
+      const bits = byte & 0x7f;
+      if (i < 4) lo |= bits << (7 * i);
+      else if (i === 4) {
+        lo |= bits << 28;
+        hi = bits >> 4;
+      } else hi |= bits << (7 * i - 32);
+      if (byte < 0x80) break;
+      if (i === 9) {
+        this.pos = pos;
+        throw this.malformed('varint longer than 10 bytes');
+      }
+    }
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+    this.pos = pos;
+  }
+
+  /** Reads a varint that must fit a non-negative 32-bit length or tag. */
+  uint32(end: number): number {
+    this.varint(end);
+    if (this.hi !== 0) throw this.malformed('length or tag does not fit in 32 bits');
+    return this.lo;
+  }
+
+  int64(): Int64 {
+    const { lo, hi } = this;
+    if (hi === 0) return lo;
+    if (hi < 0x200000) return hi * TWO_32 + lo;
+    if (hi >= 0x80000000) {
+      const mag = (~hi >>> 0) * TWO_32 + (~lo >>> 0) + 1;
+      if (mag <= Number.MAX_SAFE_INTEGER) return -mag;
+    }
+    return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo));
+  }
+
+  uint64(): Int64 {
+    const { lo, hi } = this;
+    if (hi < 0x200000) return hi * TWO_32 + lo;
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  int64n(field: string): number {
+    const v = this.int64();
+    if (typeof v === 'bigint') throw this.malformed(`${field} = ${v} is not a safe integer`);
+    return v;
+  }
+
+  string(len: number): string {
+    const buf = this.buf;
+    const start = this.pos;
+    const end = start + len;
+    this.pos = end;
+    if (len < 48) {
+      let s = '';
+      for (let i = start; i < end; i++) {
+        const c = buf[i]!;
+        if (c >= 0x80) return this.text.toString('utf8', start, end);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.text.toString('utf8', start, end);
+  }
+}
+
+/** Value of a scalar (non-message) field whose wire payload starts at r.pos; `wireType` as found on the wire. */
+function readScalar(r: Reader, f: CField, end: number): unknown {
+  switch (f.kind) {
+    case K_INT64N:
+      r.varint(end);
+      return r.int64n(f.name);
+    case K_INT64:
+      r.varint(end);
+      return r.int64();
+    case K_UINT64:
+      r.varint(end);
+      return r.uint64();
+    case K_INT32:
+      r.varint(end);
+      return r.lo | 0;
+    case K_FLOAT: {
+      if (r.pos + 4 > end) throw r.truncated();
+      const v = r.view.getFloat32(r.pos, true);
+      r.pos += 4;
+      return v;
+    }
+    case K_DOUBLE: {
+      if (r.pos + 8 > end) throw r.truncated();
+      const v = r.view.getFloat64(r.pos, true);
+      r.pos += 8;
+      return v;
+    }
+    default:
+      throw r.malformed(`field ${f.name} is not a scalar`);
+  }
+}
+
+function skipField(r: Reader, wireType: number, end: number, depth: number): void {
+  switch (wireType) {
+    case 0:
+      r.varint(end);
+      return;
+    case 1:
+      if (r.pos + 8 > end) throw r.truncated();
+      r.pos += 8;
+      return;
+    case 2: {
+      const len = r.uint32(end);
+      if (r.pos + len > end) throw r.truncated();
+      r.pos += len;
+      return;
+    }
+    case 3: {
+      // deprecated group: skip fields until the matching end-group tag
+      if (depth >= MAX_DEPTH) throw r.malformed('groups nested too deeply');
+      for (;;) {
+        const tag = r.uint32(end);
+        const wt = tag & 7;
+        if (wt === 4) return;
+        skipField(r, wt, end, depth + 1);
+      }
+    }
+    case 5:
+      if (r.pos + 4 > end) throw r.truncated();
+      r.pos += 4;
+      return;
+    default:
+      throw r.malformed(`invalid wire type ${wireType}`);
+  }
+}
+
+function decodeInto(r: Reader, cm: CMessage, end: number, target: Msg, depth: number): Msg {
+  if (depth > MAX_DEPTH) throw r.malformed(`messages nested deeper than ${MAX_DEPTH} levels`);
+  const buf = r.buf;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    // tag: fast path for one-byte tags
+    let tag = buf[r.pos]!;
+    if (tag < 0x80) r.pos++;
+    else tag = r.uint32(end);
+    const no = tag >>> 3;
+    const wt = tag & 7;
+    if (no === 0) throw r.malformed('field number 0');
+    const f = cm.byNo[no];
+    if (f !== undefined) {
+      if (wt === f.wireType) {
+        if (f.wireType === 2) {
+          const len = r.uint32(end);
+          const stop = r.pos + len;
+          if (stop > end) throw r.truncated();
+          let v: unknown;
+          if (f.kind === K_STRING) v = r.string(len);
+          else if (f.kind === K_BYTES) {
+            v = buf.subarray(r.pos, stop);
+            r.pos = stop;
+          } else {
+            const child = f.msg!;
+            const existing = f.repeated ? undefined : (target[f.name] as Msg | undefined);
+            // a singular message seen twice is merged, as protobuf specifies
+            v = decodeInto(r, child, stop, existing ?? createMessage(child), depth + 1);
+            if (r.pos !== stop) throw r.malformed(`${child.name} overran its length`);
+          }
+          if (f.repeated) (target[f.name] as unknown[]).push(v);
+          else target[f.name] = v;
+        } else {
+          const v = readScalar(r, f, end);
+          if (f.repeated) (target[f.name] as unknown[]).push(v);
+          else target[f.name] = v;
+        }
+        continue;
+      }
+      if (wt === 2 && f.repeated && f.wireType !== 2) {
+        // packed encoding of a repeated scalar (accepted whether or not the schema declares it packed)
+        const len = r.uint32(end);
+        const stop = r.pos + len;
+        if (stop > end) throw r.truncated();
+        const arr = target[f.name] as unknown[];
+        while (r.pos < stop) arr.push(readScalar(r, f, stop));
+        continue;
+      }
+      // a known number with an unexpected wire type: protobuf keeps it as an unknown field, so do we
+    }
+    skipField(r, wt, end, depth);
+    const raw = buf.subarray(fieldStart, r.pos);
+    if (target.unknownFields === undefined) target.unknownFields = [raw];
+    else target.unknownFields.push(raw);
+  }
+  if (r.pos > end) throw r.truncated();
+  return target;
+}
+
+/** Decodes one message of `type` (e.g. 'ModelProto', 'TensorProto') from protobuf bytes. */
+export function decodeMessage<T>(type: string, bytes: Uint8Array, what = `${type} bytes`): T {
+  const cm = compiled(type);
+  const r = new Reader(bytes, what);
+  try {
+    return decodeInto(r, cm, bytes.byteLength, createMessage(cm), 0) as T;
+  } catch (e) {
+    if (e instanceof SdqError) throw e;
+    if (e instanceof RangeError) throw new SdqError('BAD_FORMAT', `${what} could not be decoded: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding: pass 1 computes every nested length (pre-order, into `sizes`), pass 2 writes into one exact buffer.
+
+function utf8Length(s: string): number {
+  const n = s.length;
+  let len = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) len += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      len += 2; // 4 bytes for the pair of 2 UTF-16 units
+      i++;
+    } else len += 2;
+  }
+  return len;
+}
+
+/** Splits an int64/uint64 value into two uint32 halves (two's complement for negatives). */
+function split64(v: Int64, out: { lo: number; hi: number }): void {
+  if (typeof v === 'number') {
+    if (v >= 0 && v < TWO_32) {
+      out.lo = v >>> 0;
+      out.hi = 0;
+      return;
+    }
+    if (!Number.isSafeInteger(v)) throw new SdqError('INVALID_ARGUMENT', `int64 field value ${v} is not an integer (use a bigint for values beyond 2^53)`);
+    if (v >= 0) {
+      out.lo = v % TWO_32 >>> 0;
+      out.hi = Math.floor(v / TWO_32) >>> 0;
+      return;
+    }
+    const mag = -v;
+    let lo = mag % TWO_32 >>> 0;
+    let hi = Math.floor(mag / TWO_32) >>> 0;
+    lo = (~lo + 1) >>> 0;
+    hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+    out.lo = lo;
+    out.hi = hi;
+    return;
+  }
+  const u = BigInt.asUintN(64, v);
+  out.lo = Number(u & 0xffffffffn);
+  out.hi = Number(u >> 32n);
+}
+
+const scratch = { lo: 0, hi: 0 };
+
+function varint64Size(lo: number, hi: number): number {
+  if (hi === 0) return varintSize32(lo);
+  // bits above 32: 5 bytes hold 35 bits
+  if (hi < 0x8) return 5;
+  if (hi < 0x400) return 6;
+  if (hi < 0x20000) return 7;
+  if (hi < 0x1000000) return 8;
+  if (hi < 0x80000000) return 9;
+  return 10;
+}
+
+function scalarSize(kind: number, v: unknown): number {
+  switch (kind) {
+    case K_INT32: {
+      const n = v as number;
+      return n >= 0 ? varintSize32(n) : 10;
+    }
+    case K_INT64N:
+    case K_INT64:
+    case K_UINT64: {
+      if (typeof v === 'number' && v >= 0 && v < 0x10000000) return varintSize32(v);
+      split64(v as Int64, scratch);
+      return varint64Size(scratch.lo, scratch.hi);
+    }
+    case K_FLOAT:
+      return 4;
+    case K_DOUBLE:
+      return 8;
+    default:
+      throw new SdqError('INVALID_ARGUMENT', `kind ${kind} is not a scalar`);
+  }
+}
+
+function checkValue(cm: CMessage, f: CField, v: unknown): void {
+  const t = typeof v;
+  const ok =
+    f.kind === K_STRING ? t === 'string'
+    : f.kind === K_BYTES ? v instanceof Uint8Array
+    : f.kind === K_MESSAGE ? t === 'object' && v !== null
+    : f.kind === K_FLOAT || f.kind === K_DOUBLE || f.kind === K_INT32 ? t === 'number'
+    : t === 'number' || t === 'bigint';
+  if (!ok) throw new SdqError('INVALID_ARGUMENT', `${cm.name}.${f.name} holds ${t === 'object' ? Object.prototype.toString.call(v) : t}, which does not fit the ONNX schema; fix the model object before encoding`);
+}
+
+/** Pass 1: byte size of `msg` (without its own tag/length); pushes nested sizes in pre-order. */
+function sizeOf(cm: CMessage, msg: Msg, sizes: number[], depth: number): number {
+  if (depth > MAX_DEPTH) throw new SdqError('INVALID_ARGUMENT', `${cm.name} nested deeper than ${MAX_DEPTH} levels (a cycle in the model object?)`);
+  let total = 0;
+  const fields = cm.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const v = msg[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.repeated) {
+      if (!Array.isArray(v)) throw new SdqError('INVALID_ARGUMENT', `${cm.name}.${f.name} must be an array`);
+      const n = v.length;
+      if (n === 0) continue;
+      if (f.packed) {
+        let payload = 0;
+        if (f.kind === K_FLOAT) payload = 4 * n;
+        else if (f.kind === K_DOUBLE) payload = 8 * n;
+        else for (let j = 0; j < n; j++) payload += scalarSize(f.kind, v[j]);
+        sizes.push(payload);
+        total += f.tagSize + varintSize32(payload) + payload;
+        continue;
+      }
+      for (let j = 0; j < n; j++) total += f.tagSize + valueSize(cm, f, v[j], sizes, depth);
+    } else {
+      total += f.tagSize + valueSize(cm, f, v, sizes, depth);
+    }
+  }
+  const unknown = msg.unknownFields;
+  if (unknown !== undefined) for (const u of unknown) total += u.byteLength;
+  return total;
+}
+
+/** Size of one value including its length prefix (for length-delimited kinds). */
+function valueSize(cm: CMessage, f: CField, v: unknown, sizes: number[], depth: number): number {
+  switch (f.kind) {
+    case K_STRING: {
+      if (typeof v !== 'string') checkValue(cm, f, v);
+      const len = utf8Length(v as string);
+      return varintSize32(len) + len;
+    }
+    case K_BYTES: {
+      if (!(v instanceof Uint8Array)) checkValue(cm, f, v);
+      const len = (v as Uint8Array).byteLength;
+      return varintSize32(len) + len;
+    }
+    case K_MESSAGE: {
+      if (typeof v !== 'object' || v === null) checkValue(cm, f, v);
+      const idx = sizes.length;
+      sizes.push(0);
+      const len = sizeOf(f.msg!, v as Msg, sizes, depth + 1);
+      sizes[idx] = len;
+      return varintSize32(len) + len;
+    }
+    default:
+      checkValue(cm, f, v);
+      return scalarSize(f.kind, v);
+  }
+}
+
+class Writer {
+  readonly buf: Buffer;
+  readonly view: DataView;
+  pos = 0;
+  sizeIdx = 0;
+  readonly sizes: number[];
+  constructor(buf: Buffer, sizes: number[]) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.sizes = sizes;
+  }
+
+  uint32(v: number): void {
+    const buf = this.buf;
+    let pos = this.pos;
+    while (v >= 0x80) {
+      buf[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[pos++] = v;
+    this.pos = pos;
+  }
+
+  varint64(lo: number, hi: number): void {
+    if (hi === 0) {
+      this.uint32(lo);
+      return;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    // low 28 bits
+    for (let i = 0; i < 4; i++) {
+      buf[pos++] = (lo & 0x7f) | 0x80;
+      lo >>>= 7;
+    }
+    // 4 bits of lo + 3 bits of hi
+    let b = (lo & 0x0f) | ((hi & 0x07) << 4);
+    hi >>>= 3;
+    while (hi !== 0) {
+      buf[pos++] = b | 0x80;
+      b = hi & 0x7f;
+      hi >>>= 7;
+    }
+    buf[pos++] = b;
+    this.pos = pos;
+  }
+
+  int32(v: number): void {
+    if (v >= 0) this.uint32(v);
+    else this.varint64(v >>> 0, 0xffffffff);
+  }
+
+  int64(v: Int64): void {
+    if (typeof v === 'number' && v >= 0 && v < TWO_32) {
+      this.uint32(v);
+      return;
+    }
+    split64(v, scratch);
+    this.varint64(scratch.lo, scratch.hi);
+  }
+
+  string(s: string): void {
+    const n = s.length;
+    const len = utf8Length(s);
+    this.uint32(len);
+    const buf = this.buf;
+    if (len === n) {
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+      this.pos = pos;
+    } else {
+      this.pos += buf.write(s, this.pos, len, 'utf8');
+    }
+  }
+
+  scalar(kind: number, v: unknown): void {
+    switch (kind) {
+      case K_INT32:
+        this.int32(v as number);
+        return;
+      case K_FLOAT:
+        this.view.setFloat32(this.pos, v as number, true);
+        this.pos += 4;
+        return;
+      case K_DOUBLE:
+        this.view.setFloat64(this.pos, v as number, true);
+        this.pos += 8;
+        return;
+      default:
+        this.int64(v as Int64);
+    }
+  }
+}
+
+function writeValue(w: Writer, f: CField, v: unknown): void {
+  switch (f.kind) {
+    case K_STRING:
+      w.string(v as string);
+      return;
+    case K_BYTES: {
+      const b = v as Uint8Array;
+      w.uint32(b.byteLength);
+      w.buf.set(b, w.pos);
+      w.pos += b.byteLength;
+      return;
+    }
+    case K_MESSAGE:
+      w.uint32(w.sizes[w.sizeIdx++]!);
+      writeMessage(w, f.msg!, v as Msg);
+      return;
+    default:
+      w.scalar(f.kind, v);
+  }
+}
+
+function writeMessage(w: Writer, cm: CMessage, msg: Msg): void {
+  const fields = cm.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const v = msg[f.name];
+    if (v === undefined || v === null) continue;
+    if (f.repeated) {
+      const arr = v as unknown[];
+      const n = arr.length;
+      if (n === 0) continue;
+      if (f.packed) {
+        w.uint32(f.packedTag);
+        w.uint32(w.sizes[w.sizeIdx++]!);
+        for (let j = 0; j < n; j++) w.scalar(f.kind, arr[j]);
+        continue;
+      }
+      for (let j = 0; j < n; j++) {
+        w.uint32(f.tag);
+        writeValue(w, f, arr[j]);
+      }
+    } else {
+      w.uint32(f.tag);
+      writeValue(w, f, v);
+    }
+  }
+  const unknown = msg.unknownFields;
+  if (unknown !== undefined) {
+    for (const u of unknown) {
+      w.buf.set(u, w.pos);
+      w.pos += u.byteLength;
+    }
+  }
+}
+
+/** Largest message protobuf implementations accept (2 GiB - 1). */
+export const MAX_PROTOBUF_BYTES = 0x7fffffff;
+
+/** Byte size `encodeMessage` would produce. */
+export function encodedSize(type: string, msg: object): number {
+  return sizeOf(compiled(type), msg as Msg, [], 0);
+}
+
+/** Encodes one message of `type` into a new buffer of exactly its size. */
+export function encodeMessage(type: string, msg: object, what = type): Uint8Array {
+  const cm = compiled(type);
+  const sizes: number[] = [];
+  const size = sizeOf(cm, msg as Msg, sizes, 0);
+  if (size > MAX_PROTOBUF_BYTES) {
+    throw new SdqError('INVALID_ARGUMENT', `${what} would be ${size} bytes, over protobuf's 2 GiB limit; write it with external data (writeModel(..., { externalData: true }))`);
+  }
+  const buf = Buffer.allocUnsafeSlow(size);
+  const w = new Writer(buf, sizes);
+  writeMessage(w, cm, msg as Msg);
+  if (w.pos !== size) throw new SdqError('RUNTIME_ERROR', `internal: encoded ${w.pos} bytes for ${what}, expected ${size}`);
+  return buf;
+}
+
+/** A new empty message object of `type` (repeated fields [], scalars undefined). */
+export function emptyMessage<T>(type: string): T {
+  return createMessage(compiled(type)) as T;
+}
