@@ -1,0 +1,153 @@
+/**
+ * SD-shaped synthetic models: build the three components in memory, or write a full optimum-layout model dir
+ * (weights streamed to the UNet's external data file, so even the sd15 preset never sits in the JS heap).
+ */
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SdqError } from '@sdq/quant';
+import { encodeModel } from '../../proto/model.js';
+import type { ModelProto } from '../../proto/types.js';
+import { ExternalDataWriter } from '../external-data-writer.js';
+import { type SdConfig, type SdPresetName, resolveSdConfig } from './config.js';
+import { textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson, MODEL_INDEX_JSON, SCHEDULER_CONFIG_JSON } from './config-json.js';
+import type { SdBuildOptions } from './options.js';
+import { buildTextEncoder } from './text-encoder.js';
+import { buildUnet } from './unet.js';
+import { buildVaeDecoder } from './vae-decoder.js';
+
+export interface SdComponents {
+  textEncoder: ModelProto;
+  unet: ModelProto;
+  vaeDecoder: ModelProto;
+}
+
+/** Weights are inline in each model (use writeSdModelDir for big presets). `weights: 'shape-only'` for structure only. */
+export function buildSdComponents(presetOrConfig: SdPresetName | SdConfig, options: Omit<SdBuildOptions, 'externalData'> = {}): SdComponents {
+  const config = resolveSdConfig(presetOrConfig);
+  return {
+    textEncoder: buildTextEncoder(config.textEncoder, options),
+    unet: buildUnet(config.unet, options),
+    vaeDecoder: buildVaeDecoder(config.vaeDecoder, options),
+  };
+}
+
+export interface WriteSdModelDirOptions extends Omit<SdBuildOptions, 'externalData' | 'weights'> {
+  /** Folder with vocab.json, merges.txt, tokenizer_config.json, special_tokens_map.json. Default: the repo's
+   *  fixtures/models/tiny-sd/tokenizer (found by walking up from this module and from the working directory). */
+  tokenizerDir?: string;
+  /** Components whose weights reach this many bytes are written with external data (the UNet always is, as in the
+   *  fixtures). Default 256 MiB. */
+  externalDataThreshold?: number;
+  /** Replace an existing folder. Default false (error if it exists). */
+  overwrite?: boolean;
+}
+
+/** Summary of a written model dir. */
+export interface SdModelDirSummary {
+  dir: string;
+  parameters: { textEncoder: number; unet: number; vaeDecoder: number };
+  files: string[];
+}
+
+const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+/**
+ * Write model_index.json, text_encoder/, unet/ (model.onnx + weights.pb), vae_decoder/, tokenizer/, scheduler/.
+ * Everything goes to `<dir>.tmp-<pid>` first and is renamed at the end.
+ */
+export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdConfig, options: WriteSdModelDirOptions = {}): SdModelDirSummary {
+  const config = resolveSdConfig(presetOrConfig);
+  const target = resolve(dir);
+  if (existsSync(target) && !options.overwrite) {
+    throw new SdqError('INVALID_ARGUMENT', `${target} already exists; pass overwrite: true or choose a new folder`);
+  }
+  const tokenizerDir = options.tokenizerDir ?? findFixtureTokenizer();
+  for (const f of TOKENIZER_FILES) {
+    if (!existsSync(join(tokenizerDir, f))) throw new SdqError('NOT_FOUND', `tokenizer file ${join(tokenizerDir, f)} is missing; pass tokenizerDir`);
+  }
+  const tmp = `${target}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  const threshold = options.externalDataThreshold ?? 256 * 1024 * 1024;
+  const files: string[] = [];
+  try {
+    const sub = (name: string): string => {
+      mkdirSync(join(tmp, name), { recursive: true });
+      return join(tmp, name);
+    };
+    const writeJson = (rel: string, value: unknown): void => {
+      writeFileSync(join(tmp, rel), `${JSON.stringify(value, null, 2)}\n`);
+      files.push(rel);
+    };
+    const build = { ...options };
+    const parameters = { textEncoder: 0, unet: 0, vaeDecoder: 0 };
+    const component = (name: string, forceExternal: boolean, make: (o: SdBuildOptions) => ModelProto): number => {
+      const folder = sub(name);
+      // A cheap structural build decides inline vs external before any weight is generated.
+      const shape = make({ ...build, weights: 'shape-only' });
+      const count = parameterCount(shape);
+      const external = forceExternal || count * 4 >= threshold;
+      let model: ModelProto;
+      if (external) {
+        const writer = new ExternalDataWriter(folder, 'weights.pb');
+        try {
+          model = make({ ...build, externalData: writer });
+          writer.commit();
+        } catch (e) {
+          writer.abort();
+          throw e;
+        }
+        files.push(`${name}/weights.pb`);
+      } else {
+        model = make(build);
+      }
+      writeFileSync(join(folder, 'model.onnx'), encodeModel(model));
+      files.push(`${name}/model.onnx`);
+      return count;
+    };
+    parameters.textEncoder = component('text_encoder', false, (o) => buildTextEncoder(config.textEncoder, o));
+    writeJson('text_encoder/config.json', textEncoderConfigJson(config.textEncoder));
+    parameters.unet = component('unet', true, (o) => buildUnet(config.unet, o));
+    writeJson('unet/config.json', unetConfigJson(config.unet));
+    parameters.vaeDecoder = component('vae_decoder', false, (o) => buildVaeDecoder(config.vaeDecoder, o));
+    writeJson('vae_decoder/config.json', vaeDecoderConfigJson(config.vaeDecoder));
+    sub('tokenizer');
+    for (const f of TOKENIZER_FILES) {
+      copyFileSync(join(tokenizerDir, f), join(tmp, 'tokenizer', f));
+      files.push(`tokenizer/${f}`);
+    }
+    sub('scheduler');
+    writeJson('scheduler/scheduler_config.json', SCHEDULER_CONFIG_JSON);
+    writeJson('model_index.json', MODEL_INDEX_JSON);
+    if (existsSync(target)) rmSync(target, { recursive: true, force: true });
+    renameSync(tmp, target);
+    return { dir: target, parameters, files: files.sort() };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Parameter count of a model: sum of its initializers' element counts. */
+export function parameterCount(model: ModelProto): number {
+  let n = 0;
+  for (const t of model.graph?.initializer ?? []) n += t.dims.reduce((a, d) => a * d, 1);
+  return n;
+}
+
+function findFixtureTokenizer(): string {
+  const rel = join('fixtures', 'models', 'tiny-sd', 'tokenizer');
+  const starts = [process.cwd()];
+  try {
+    starts.push(dirname(fileURLToPath(import.meta.url)));
+  } catch {
+    // not a file URL (bundled); the working directory is still searched
+  }
+  for (const start of starts) {
+    for (let d = start; ; d = dirname(d)) {
+      if (existsSync(join(d, rel, 'vocab.json'))) return join(d, rel);
+      if (dirname(d) === d) break;
+    }
+  }
+  throw new SdqError('NOT_FOUND', `cannot find ${rel} above ${starts.join(' or ')}; pass tokenizerDir (a CLIP tokenizer folder)`);
+}

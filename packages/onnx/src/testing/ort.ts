@@ -1,0 +1,74 @@
+/**
+ * Test helper: run a model in onnxruntime-node from inside jest.
+ *
+ * Jest runs tests in a vm context whose typed-array constructors differ from Node's main realm, while
+ * onnxruntime-node's native binding creates output arrays in the main realm; its `instanceof Float32Array` checks
+ * then fail. So onnxruntime is loaded with Node's own require (main realm), inputs are copied into main-realm
+ * typed arrays and outputs are copied back. Not part of the public API.
+ */
+import { runInThisContext } from 'node:vm';
+import type * as OrtTypes from 'onnxruntime-node';
+
+const mainRealm = runInThisContext('globalThis') as typeof globalThis;
+const TYPED_ARRAYS = ['Float32Array', 'Float64Array', 'Uint16Array', 'Int16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Int8Array', 'Uint8Array'] as const;
+// Make this test context's typed arrays the main realm's, before onnxruntime is loaded (see the module comment).
+for (const name of TYPED_ARRAYS) (globalThis as Record<string, unknown>)[name] = mainRealm[name];
+const ort = (await import('onnxruntime-node')) as typeof OrtTypes;
+
+export type OrtElementType = 'float32' | 'float16' | 'int32' | 'int64' | 'int8' | 'uint8';
+
+export interface HostTensor {
+  type: OrtElementType;
+  dims: readonly number[];
+  data: Float32Array | Uint16Array | Int32Array | BigInt64Array | Int8Array | Uint8Array;
+}
+
+const CTORS = {
+  float32: 'Float32Array',
+  float16: 'Uint16Array',
+  int32: 'Int32Array',
+  int64: 'BigInt64Array',
+  int8: 'Int8Array',
+  uint8: 'Uint8Array',
+} as const;
+
+function toMainRealm(t: HostTensor): OrtTypes.Tensor {
+  const Ctor = globalThis[CTORS[t.type]] as unknown as new (a: ArrayLike<number | bigint>) => HostTensor['data'];
+  const copy = t.data instanceof Ctor ? t.data : new Ctor(t.data as ArrayLike<number | bigint>);
+  return new ort.Tensor(t.type, copy as Float32Array, [...t.dims]);
+}
+
+function toTestRealm(t: OrtTypes.Tensor): HostTensor {
+  const type = t.type as OrtElementType;
+  const src = t.data as ArrayLike<number | bigint>;
+  const Ctors = { float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array, int8: Int8Array, uint8: Uint8Array };
+  const Ctor = Ctors[type] as unknown as new (n: number) => HostTensor['data'];
+  const out = new Ctor(src.length);
+  for (let i = 0; i < src.length; i++) (out as unknown as (number | bigint)[])[i] = src[i];
+  return { type, dims: [...t.dims], data: out };
+}
+
+/** Create a session from model bytes (plus external data files, as onnxruntime-node takes them), 1 thread. */
+export async function createSession(
+  bytes: Uint8Array,
+  externalData?: { path: string; data: Uint8Array }[],
+): Promise<{ run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>; inputNames: readonly string[]; outputNames: readonly string[] }> {
+  const mainBytes = new Uint8Array(bytes);
+  const options: OrtTypes.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  if (externalData) {
+    (options as { externalData?: unknown }).externalData = externalData.map((e) => ({ path: e.path, data: new Uint8Array(e.data) }));
+  }
+  const session = await ort.InferenceSession.create(mainBytes, options);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds) {
+      const mainFeeds: Record<string, OrtTypes.Tensor> = {};
+      for (const [k, v] of Object.entries(feeds)) mainFeeds[k] = toMainRealm(v);
+      const result = await session.run(mainFeeds);
+      const out: Record<string, HostTensor> = {};
+      for (const [k, v] of Object.entries(result)) out[k] = toTestRealm(v);
+      return out;
+    },
+  };
+}
