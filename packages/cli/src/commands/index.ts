@@ -1,0 +1,4 @@
+// The registry: only commands whose library API exists are listed (a missing one is absent, never a stub).
+import type { Command } from '../command.js';
+
+export const COMMANDS: readonly Command[] = [];
