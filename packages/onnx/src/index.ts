@@ -13,3 +13,5 @@ export type { ExternalDataRef } from './external.js';
 export { tensorBytes, tensorToTypedArray, tensorFromTypedArray, tensorByteLength, tensorElementCount, isExternalTensor } from './tensor.js';
 export { readModelDir, isModelDir, SD_COMPONENTS } from './modeldir.js';
 export type { ModelDir, ModelDirComponent } from './modeldir.js';
+export { inspectModel, inspectModelFile, inspectModelDir, formatInspectReport, formatModelDirReport, valueReport } from './inspect.js';
+export type { InspectReport, InspectOptions, ValueReport, TypeTotals, ModelDirReport } from './inspect.js';

@@ -165,6 +165,14 @@ class Reader {
 
   /** Reads a varint that must fit a non-negative 32-bit length or tag. */
   uint32(end: number): number {
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
     this.varint(end);
     if (this.hi !== 0) throw this.malformed('length or tag does not fit in 32 bits');
     return this.lo;
@@ -193,12 +201,66 @@ class Reader {
     return v;
   }
 
+  int32v(end: number): number {
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
+    this.varint(end);
+    return this.lo | 0;
+  }
+
+  int64nv(end: number, field: string): number {
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
+    this.varint(end);
+    return this.int64n(field);
+  }
+
+  float(end: number): number {
+    if (this.pos + 4 > end) throw this.truncated();
+    const v = this.view.getFloat32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  double(end: number): number {
+    if (this.pos + 8 > end) throw this.truncated();
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  str(end: number): string {
+    const len = this.uint32(end);
+    if (this.pos + len > end) throw this.truncated();
+    return this.string(len);
+  }
+
+  bytes(end: number): Uint8Array {
+    const len = this.uint32(end);
+    const start = this.pos;
+    if (start + len > end) throw this.truncated();
+    this.pos = start + len;
+    return this.buf.subarray(start, start + len);
+  }
+
   string(len: number): string {
     const buf = this.buf;
     const start = this.pos;
     const end = start + len;
     this.pos = end;
-    if (len < 48) {
+    if (len < 160) {
       let s = '';
       for (let i = start; i < end; i++) {
         const c = buf[i]!;
@@ -211,37 +273,17 @@ class Reader {
   }
 }
 
-/** Value of a scalar (non-message) field whose wire payload starts at r.pos; `wireType` as found on the wire. */
-function readScalar(r: Reader, f: CField, end: number): unknown {
-  switch (f.kind) {
-    case K_INT64N:
-      r.varint(end);
-      return r.int64n(f.name);
-    case K_INT64:
-      r.varint(end);
-      return r.int64();
-    case K_UINT64:
-      r.varint(end);
-      return r.uint64();
-    case K_INT32:
-      r.varint(end);
-      return r.lo | 0;
-    case K_FLOAT: {
-      if (r.pos + 4 > end) throw r.truncated();
-      const v = r.view.getFloat32(r.pos, true);
-      r.pos += 4;
-      return v;
-    }
-    case K_DOUBLE: {
-      if (r.pos + 8 > end) throw r.truncated();
-      const v = r.view.getFloat64(r.pos, true);
-      r.pos += 8;
-      return v;
-    }
-    default:
-      throw r.malformed(`field ${f.name} is not a scalar`);
-  }
-}
+/** Reads a varint-encoded value of a scalar kind (fast path for one-byte values). */
+const READ_EXPR: Record<number, (name: string) => string> = {
+  [K_INT64N]: (name) => `r.int64nv(E, ${JSON.stringify(name)})`,
+  [K_INT64]: () => `(r.varint(E), r.int64())`,
+  [K_UINT64]: () => `(r.varint(E), r.uint64())`,
+  [K_INT32]: () => `r.int32v(E)`,
+  [K_FLOAT]: () => `r.float(E)`,
+  [K_DOUBLE]: () => `r.double(E)`,
+  [K_STRING]: () => `r.str(E)`,
+  [K_BYTES]: () => `r.bytes(E)`,
+};
 
 function skipField(r: Reader, wireType: number, end: number, depth: number): void {
   switch (wireType) {
@@ -265,6 +307,7 @@ function skipField(r: Reader, wireType: number, end: number, depth: number): voi
         const tag = r.uint32(end);
         const wt = tag & 7;
         if (wt === 4) return;
+        if (tag >>> 3 === 0) throw r.malformed('field number 0');
         skipField(r, wt, end, depth + 1);
       }
     }
@@ -277,72 +320,63 @@ function skipField(r: Reader, wireType: number, end: number, depth: number): voi
   }
 }
 
-function decodeInto(r: Reader, cm: CMessage, end: number, target: Msg, depth: number): Msg {
-  if (depth > MAX_DEPTH) throw r.malformed(`messages nested deeper than ${MAX_DEPTH} levels`);
-  const buf = r.buf;
-  while (r.pos < end) {
-    const fieldStart = r.pos;
-    // tag: fast path for one-byte tags
-    let tag = buf[r.pos]!;
-    if (tag < 0x80) r.pos++;
-    else tag = r.uint32(end);
-    const no = tag >>> 3;
-    const wt = tag & 7;
-    if (no === 0) throw r.malformed('field number 0');
-    const f = cm.byNo[no];
-    if (f !== undefined) {
-      if (wt === f.wireType) {
-        if (f.wireType === 2) {
-          const len = r.uint32(end);
-          const stop = r.pos + len;
-          if (stop > end) throw r.truncated();
-          let v: unknown;
-          if (f.kind === K_STRING) v = r.string(len);
-          else if (f.kind === K_BYTES) {
-            v = buf.subarray(r.pos, stop);
-            r.pos = stop;
-          } else {
-            const child = f.msg!;
-            const existing = f.repeated ? undefined : (target[f.name] as Msg | undefined);
-            // a singular message seen twice is merged, as protobuf specifies
-            v = decodeInto(r, child, stop, existing ?? createMessage(child), depth + 1);
-            if (r.pos !== stop) throw r.malformed(`${child.name} overran its length`);
-          }
-          if (f.repeated) (target[f.name] as unknown[]).push(v);
-          else target[f.name] = v;
-        } else {
-          const v = readScalar(r, f, end);
-          if (f.repeated) (target[f.name] as unknown[]).push(v);
-          else target[f.name] = v;
-        }
+type DecodeFn = (r: Reader, end: number, target: Msg | undefined, depth: number) => Msg;
+
+/**
+ * Generates one decoder function per message type (as protobufjs does): a switch over tags with monomorphic property
+ * stores and object literals of a fixed shape, which V8 runs several times faster than a table-walking loop.
+ * The generated source only contains names and numbers from the schema table above.
+ */
+function generateDecoders(messages: Map<string, CMessage>): Map<string, DecodeFn> {
+  const fn = (name: string): string => `d_${name}`;
+  const lines: string[] = [];
+  for (const cm of messages.values()) {
+    const literal = cm.fields.map((f) => `${f.name}: ${f.repeated ? '[]' : 'undefined'}`).join(', ');
+    lines.push(`function ${fn(cm.name)}(r, E, o, depth) {`);
+    lines.push(`  if (depth > MAX_DEPTH) throw r.malformed('messages nested deeper than ' + MAX_DEPTH + ' levels');`);
+    lines.push(`  if (o === undefined) o = { ${literal} };`);
+    lines.push(`  const buf = r.buf;`);
+    lines.push(`  while (r.pos < E) {`);
+    lines.push(`    const start = r.pos;`);
+    lines.push(`    let tag = buf[start];`);
+    lines.push(`    if (tag < 128) r.pos = start + 1; else tag = r.uint32(E);`);
+    lines.push(`    switch (tag) {`);
+    for (const f of cm.fields) {
+      const store = (v: string): string => (f.repeated ? `o.${f.name}.push(${v})` : `o.${f.name} = ${v}`);
+      if (f.kind === K_MESSAGE) {
+        const existing = f.repeated ? 'undefined' : `o.${f.name}`;
+        lines.push(`      case ${f.tag}: { const len = r.uint32(E); const stop = r.pos + len; if (stop > E) throw r.truncated(); ${store(`${fn(f.msg!.name)}(r, stop, ${existing}, depth + 1)`)}; continue; }`);
         continue;
       }
-      if (wt === 2 && f.repeated && f.wireType !== 2) {
-        // packed encoding of a repeated scalar (accepted whether or not the schema declares it packed)
-        const len = r.uint32(end);
-        const stop = r.pos + len;
-        if (stop > end) throw r.truncated();
-        const arr = target[f.name] as unknown[];
-        while (r.pos < stop) arr.push(readScalar(r, f, stop));
-        continue;
+      lines.push(`      case ${f.tag}: ${store(READ_EXPR[f.kind]!(f.name))}; continue;`);
+      if (f.repeated && f.wireType !== 2) {
+        // packed form, accepted whether or not onnx.proto declares the field packed
+        lines.push(`      case ${f.packedTag}: { const len = r.uint32(E); const stop = r.pos + len; if (stop > E) throw r.truncated(); const a = o.${f.name}; while (r.pos < stop) a.push(${READ_EXPR[f.kind]!(f.name).replace(/\bE\b/g, 'stop')}); continue; }`);
       }
-      // a known number with an unexpected wire type: protobuf keeps it as an unknown field, so do we
     }
-    skipField(r, wt, end, depth);
-    const raw = buf.subarray(fieldStart, r.pos);
-    if (target.unknownFields === undefined) target.unknownFields = [raw];
-    else target.unknownFields.push(raw);
+    lines.push(`    }`);
+    lines.push(`    if ((tag >>> 3) === 0) throw r.malformed('field number 0');`);
+    lines.push(`    skipField(r, tag & 7, E, depth);`);
+    lines.push(`    const raw = buf.subarray(start, r.pos);`);
+    lines.push(`    if (o.unknownFields === undefined) o.unknownFields = [raw]; else o.unknownFields.push(raw);`);
+    lines.push(`  }`);
+    lines.push(`  return o;`);
+    lines.push(`}`);
   }
-  if (r.pos > end) throw r.truncated();
-  return target;
+  lines.push(`return { ${[...messages.keys()].map((n) => `${n}: ${fn(n)}`).join(', ')} };`);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the static schema table, no input data
+  const factory = new Function('MAX_DEPTH', 'skipField', lines.join('\n')) as (max: number, skip: typeof skipField) => Record<string, DecodeFn>;
+  return new Map(Object.entries(factory(MAX_DEPTH, skipField)));
 }
+
+const DECODERS = generateDecoders(COMPILED);
 
 /** Decodes one message of `type` (e.g. 'ModelProto', 'TensorProto') from protobuf bytes. */
 export function decodeMessage<T>(type: string, bytes: Uint8Array, what = `${type} bytes`): T {
   const cm = compiled(type);
   const r = new Reader(bytes, what);
   try {
-    return decodeInto(r, cm, bytes.byteLength, createMessage(cm), 0) as T;
+    return DECODERS.get(cm.name)!(r, bytes.byteLength, undefined, 0) as T;
   } catch (e) {
     if (e instanceof SdqError) throw e;
     if (e instanceof RangeError) throw new SdqError('BAD_FORMAT', `${what} could not be decoded: ${e.message}`, { cause: e });
