@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataType } from '@sdq/quant';
+import { readModel } from '../io.js';
+import { encodeModel } from '../proto/model.js';
+import { createSession, type HostTensor } from '../testing/ort.js';
+import { maxAbsDiff, readStoredNpz, sqnrDb } from '../testing/npz.js';
+import { float16BitsToFloat32 } from './float16-bits.js';
+import { convertToFloat16 } from './float16.js';
+
+const fixtures = join(fileURLToPath(import.meta.url), '../../../../../fixtures');
+const tiny = join(fixtures, 'models/tiny-sd');
+const calib = readStoredNpz(join(fixtures, 'quant/unet_calibration_inputs.npz'));
+
+const f32 = (name: string): HostTensor => {
+  const a = calib.get(name)!;
+  return { type: 'float32', data: a.data, dims: a.shape };
+};
+const ids = new Int32Array(2 * 77).fill(49407);
+ids.set([49406, 320, 2368, 525, 320, 2003], 77);
+ids[0] = 49406;
+
+const toFloat = (t: HostTensor): Float32Array =>
+  t.type === 'float16' ? Float32Array.from(t.data as Uint16Array, float16BitsToFloat32) : (t.data as Float32Array);
+
+describe('convertToFloat16 on fixtures/models/tiny-sd', () => {
+  it.each([
+    // [component, feeds, output, min SQNR dB]
+    ['unet', { sample: f32('sample_0'), timestep: f32('timestep_0'), encoder_hidden_states: f32('encoder_hidden_states_0') }, 'out_sample', 45],
+    ['text_encoder', { input_ids: { type: 'int32', data: ids, dims: [2, 77] } as HostTensor }, 'last_hidden_state', 45],
+    ['vae_decoder', { latent_sample: f32('sample_0') }, 'sample', 45],
+  ] as const)('%s: FP16 (keepIoTypes) stays close to FP32', async (component, feeds, output, minSqnr) => {
+    const model = await readModel(join(tiny, component, 'model.onnx'));
+    const half = convertToFloat16(model, { keepIoTypes: true });
+    const fp32 = await (await createSession(encodeModel(model))).run(feeds);
+    const fp16 = await (await createSession(encodeModel(half))).run(feeds);
+    const ref = toFloat(fp32[output]);
+    const got = toFloat(fp16[output]);
+    expect(fp16[output].type).toBe('float32');
+    const sqnr = sqnrDb(ref, got);
+    console.log(`${component} fp16 vs fp32: SQNR ${sqnr.toFixed(1)} dB, max abs ${maxAbsDiff(ref, got).toExponential(2)}`);
+    expect(sqnr).toBeGreaterThan(minSqnr);
+    // every float initializer left is float16 (no float blocked ops in these graphs)
+    expect(half.graph!.initializer.filter((t) => t.dataType === DataType.FLOAT).map((t) => t.name)).toEqual([]);
+  });
+});

@@ -1,0 +1,4 @@
+export { convertToFloat16, DEFAULT_FP16_BLOCK_OPS, FP16_ALWAYS_FLOAT_INPUTS } from './float16.js';
+export type { ConvertToFloat16Options } from './float16.js';
+export { addGraphOutputs } from './graph-outputs.js';
+export { inferElemTypes } from './elem-types.js';
