@@ -15,3 +15,7 @@ export { readModelDir, isModelDir, SD_COMPONENTS } from './modeldir.js';
 export type { ModelDir, ModelDirComponent } from './modeldir.js';
 export { inspectModel, inspectModelFile, inspectModelDir, formatInspectReport, formatModelDirReport, valueReport } from './inspect.js';
 export type { InspectReport, InspectOptions, ValueReport, TypeTotals, ModelDirReport } from './inspect.js';
+export { Graph, topologicalSort, nodeDependencies, outerScopeInputs, subgraphInputs } from './graph.js';
+export type { TopoResult } from './graph.js';
+export { validateModel } from './validate.js';
+export type { Finding, FindingCode } from './validate.js';
