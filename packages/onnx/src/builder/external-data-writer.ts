@@ -16,7 +16,7 @@ export interface ExternalDataWriterOptions {
 }
 
 /** Where a tensor's bytes went: the fields to put on its TensorProto. */
-export interface ExternalDataRef {
+export interface ExternalDataPlacement {
   externalData: StringStringEntryProto[];
   dataLocation: DataLocation;
 }
@@ -56,7 +56,7 @@ export class ExternalDataWriter {
    * Append one tensor of `length` bytes, produced in chunks by `produce(chunk, start)` (fill `chunk`, which covers
    * bytes [start, start + chunk.length) of the tensor). Returns the TensorProto fields that point at it.
    */
-  appendStreamed(length: number, produce: (chunk: Uint8Array, start: number) => void, chunkBytes = 1 << 22): ExternalDataRef {
+  appendStreamed(length: number, produce: (chunk: Uint8Array, start: number) => void, chunkBytes = 1 << 22): ExternalDataPlacement {
     const fd = this.requireOpen();
     const pad = (this.alignment - (this.offset % this.alignment)) % this.alignment;
     if (pad > 0) this.writeAll(fd, new Uint8Array(pad));
@@ -79,7 +79,7 @@ export class ExternalDataWriter {
   }
 
   /** Append bytes that already exist. */
-  append(bytes: Uint8Array): ExternalDataRef {
+  append(bytes: Uint8Array): ExternalDataPlacement {
     return this.appendStreamed(bytes.byteLength, (chunk, start) => chunk.set(bytes.subarray(start, start + chunk.byteLength)));
   }
 

@@ -54,7 +54,7 @@ export async function createSession(
   externalData?: { path: string; data: Uint8Array }[],
 ): Promise<{ run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>; inputNames: readonly string[]; outputNames: readonly string[] }> {
   const mainBytes = new Uint8Array(bytes);
-  const options: OrtTypes.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const options: OrtTypes.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
   if (externalData) {
     (options as { externalData?: unknown }).externalData = externalData.map((e) => ({ path: e.path, data: new Uint8Array(e.data) }));
   }
