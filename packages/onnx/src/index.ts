@@ -19,3 +19,6 @@ export { Graph, topologicalSort, nodeDependencies, outerScopeInputs, subgraphInp
 export type { TopoResult } from './graph.js';
 export { validateModel } from './validate.js';
 export type { Finding, FindingCode } from './validate.js';
+// Graph builder, SD-shaped synthetic models, graph passes (builder/, passes/).
+export * from './builder/index.js';
+export * from './passes/index.js';
