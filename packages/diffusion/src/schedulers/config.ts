@@ -18,6 +18,8 @@ export class ConfigReader {
     readonly className: string,
     private readonly raw: SchedulerConfig,
     private readonly logger: SchedulerLogger,
+    /** Keys to drop without a log line (other scheduler classes' options, when the class was switched). */
+    private readonly quietKeys: ReadonlySet<string> = new Set(),
   ) {}
 
   private value(key: string): unknown {
@@ -81,7 +83,10 @@ export class ConfigReader {
 
   /** Logs the keys nothing read (diffusers ignores them with a warning). */
   finish(): void {
-    const ignored = Object.keys(this.raw).filter((k) => !k.startsWith('_') && !this.used.has(k));
+    // Other classes' options are dropped quietly unless switched on (true), which signals an intent this class ignores.
+    const ignored = Object.keys(this.raw).filter(
+      (k) => !k.startsWith('_') && !this.used.has(k) && !(this.quietKeys.has(k) && this.raw[k] !== true),
+    );
     if (ignored.length > 0) {
       this.logger(`${this.className}: ignoring scheduler_config keys it does not use: ${ignored.join(', ')}`);
     }

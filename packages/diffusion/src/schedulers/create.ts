@@ -1,4 +1,5 @@
 import { SdqError } from '@sdq/quant';
+import { KNOWN_SCHEDULER_KEYS, resolveSchedulerName } from './aliases.js';
 import { ConfigReader, type SchedulerConfig } from './config.js';
 import { DDIMScheduler } from './ddim.js';
 import { DDPMScheduler } from './ddpm.js';
@@ -31,6 +32,15 @@ const FACTORIES: Readonly<Record<string, Factory>> = {
 export const SCHEDULER_CLASS_NAMES: readonly string[] = Object.keys(FACTORIES);
 
 /**
+ * Builds a scheduler from a short name (`euler_a`, `dpmpp_2m_karras`, see SCHEDULER_ALIASES) or a diffusers class
+ * name, on top of a model's scheduler_config.json (its beta schedule, steps_offset, prediction_type ...).
+ */
+export function createSchedulerByName(name: string, baseConfig: SchedulerConfig, options: SchedulerOptions = {}): Scheduler {
+  const { className, overrides } = resolveSchedulerName(name);
+  return createScheduler({ ...baseConfig, ...overrides }, { ...options, className });
+}
+
+/**
  * Builds a scheduler from a diffusers `scheduler_config.json` object. `_class_name` picks the class (override it with
  * `options.className`, e.g. to run an SD 1.5 PNDM config with Euler ancestral, as `Scheduler.from_config` does).
  */
@@ -50,5 +60,6 @@ export function createScheduler(config: SchedulerConfig, options: SchedulerOptio
     throw new SdqError('UNSUPPORTED', `scheduler "${className}" is not supported; supported: ${SCHEDULER_CLASS_NAMES.join(', ')}`);
   }
   const logger = options.logger ?? ((message: string) => console.warn(`[sdq/diffusion] ${message}`));
-  return factory(new ConfigReader(className, config, logger), { ...options, logger });
+  const reader = new ConfigReader(className, config, logger, KNOWN_SCHEDULER_KEYS);
+  return factory(reader, { ...options, logger });
 }
