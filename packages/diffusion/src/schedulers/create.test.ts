@@ -49,7 +49,7 @@ describe('scheduler invariants', () => {
         for (let i = 1; i < s.timesteps.length; i++) expect(s.timesteps[i]).toBeLessThanOrEqual(s.timesteps[i - 1]);
         expect(Math.max(...s.timesteps)).toBeLessThan(1000);
         expect(Math.min(...s.timesteps)).toBeGreaterThanOrEqual(0);
-        let x = new Float32Array(16).fill(s.initNoiseSigma);
+        let x: Float32Array = new Float32Array(16).fill(s.initNoiseSigma);
         const eps = new Float32Array(16);
         for (const t of s.timesteps) {
           const input = s.scaleModelInput(x, t);
@@ -68,7 +68,7 @@ describe('scheduler invariants', () => {
       const b = createSchedulerByName(name, sd15, { logger: () => undefined });
       a.setTimesteps(8);
       b.setTimesteps(8);
-      let xa = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i));
+      let xa: Float32Array = Float32Array.from({ length: 32 }, (_, i) => Math.sin(i));
       const xb = Float32Array.from(xa);
       const eps = new Float32Array(32);
       for (const t of a.timesteps) {
