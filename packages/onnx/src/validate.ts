@@ -40,7 +40,7 @@ function checkNodes(
 ): Set<string> {
   const produced = new Set<string>();
   const nodeNames = new Map<string, number>();
-  nodes.forEach((n, i) => {
+  nodes.forEach((n) => {
     for (const o of n.output) if (o !== '') produced.add(o);
     if (n.name) nodeNames.set(n.name, (nodeNames.get(n.name) ?? 0) + 1);
   });
@@ -67,6 +67,7 @@ function checkNodes(
       producedOnce.add(o);
     }
     for (const a of n.attribute) {
+      if (a.g === undefined && a.graphs.length === 0) continue;
       const scope = new Set([...available, ...produced]);
       if (a.g) recurse(a.g, `${where}/${label}.${a.name ?? '?'}`, scope);
       a.graphs.forEach((g, k) => recurse(g, `${where}/${label}.${a.name ?? '?'}[${k}]`, scope));
