@@ -190,7 +190,13 @@ export async function runTrtexec(argv: readonly string[], options: RunTrtexecOpt
 
 /** Asks trtexec which TensorRT it is (`trtexec --help` prints `[TensorRT v...]` first). */
 export async function detectTrtexecVersion(options: RunTrtexecOptions = {}): Promise<TrtVersion> {
-  const run = await runTrtexec(['--help'], { ...options, onLine: undefined, label: 'the version check (trtexec --help)' });
+  let run: TrtexecRunResult;
+  try {
+    run = await runTrtexec(['--help'], { ...options, onLine: undefined });
+  } catch (e) {
+    if (!(e instanceof TrtexecError)) throw e;
+    throw new SdqError('TOOL_FAILED', `trtexec --help failed (exit code ${e.exitCode}), so its TensorRT version is unknown: check the installation (library path, CUDA driver) or pass --trt-version <major.minor>.`, { cause: e });
+  }
   if (!run.log.version) {
     throw new SdqError('TOOL_FAILED', `${run.executable} --help printed no "[TensorRT v...]" tag, so its version is unknown: pass --trt-version <major.minor>.`);
   }

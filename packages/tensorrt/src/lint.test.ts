@@ -1,0 +1,140 @@
+import { join } from 'node:path';
+import {
+  AttributeType, emptyGraph, emptyMessage, emptyModel, emptyNode, readModel, tensorFromTypedArray,
+  type AttributeProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto,
+} from '@sdq/onnx';
+import { DataType } from '@sdq/quant';
+import { lintForTensorRT, type LintFinding } from './lint.js';
+import { modelInputsFromModel } from './model-inputs.js';
+import { profileForComponent } from './profiles.js';
+import { FIXTURES_DIR } from './testing/paths.js';
+
+const vi = (name: string, elemType: number, dims: (number | string)[]): ValueInfoProto => ({
+  name,
+  type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  metadataProps: [],
+});
+const intAttr = (name: string, i: number): AttributeProto => ({ ...emptyMessage<AttributeProto>('AttributeProto'), name, type: AttributeType.INT, i });
+const node = (opType: string, input: string[], output: string[], extra: Partial<NodeProto> = {}): NodeProto => ({ ...emptyNode(), opType, input, output, name: output[0], ...extra });
+
+/** x[batch,4,8,8] -Q/DQ-> Conv(W int8 [8,4,3,3] -DQ(axis)->) -> y: an S8S8 QDQ Conv, modifiable per test. */
+function qdqConv(o: {
+  xZp?: TensorProto | null;
+  xScale?: Float32Array;
+  wAxis?: number;
+  wZp?: Int8Array;
+  extraNodes?: NodeProto[];
+  inputType?: number;
+} = {}): ModelProto {
+  const g = emptyGraph();
+  g.input = [vi('x', o.inputType ?? DataType.FLOAT, ['batch', 4, 8, 8])];
+  g.output = [vi('y', DataType.FLOAT, ['batch', 8, 6, 6])];
+  const init: TensorProto[] = [
+    tensorFromTypedArray('x_scale', o.xScale && o.xScale.length > 1 ? [o.xScale.length] : [], o.xScale ?? new Float32Array([0.02])),
+    tensorFromTypedArray('W_q', [8, 4, 3, 3], new Int8Array(8 * 4 * 9).fill(3)),
+    tensorFromTypedArray('W_scale', [8], new Float32Array(8).fill(0.01)),
+    tensorFromTypedArray('W_zp', [8], o.wZp ?? new Int8Array(8)),
+  ];
+  if (o.xZp !== null) init.push(o.xZp ?? tensorFromTypedArray('x_zp', [], new Int8Array([0])));
+  g.initializer = init;
+  const xZpName = o.xZp === null ? [] : [o.xZp?.name ?? 'x_zp'];
+  g.node = [
+    node('QuantizeLinear', ['x', 'x_scale', ...xZpName], ['x_q']),
+    node('DequantizeLinear', ['x_q', 'x_scale', ...xZpName], ['x_dq']),
+    node('DequantizeLinear', ['W_q', 'W_scale', 'W_zp'], ['W_dq'], { attribute: [intAttr('axis', o.wAxis ?? 0)] }),
+    node('Conv', ['x_dq', 'W_dq'], ['y']),
+    ...(o.extraNodes ?? []),
+  ];
+  const m = emptyModel();
+  m.irVersion = 8;
+  m.opsetImport = [{ domain: '', version: 17 }];
+  m.graph = g;
+  return m;
+}
+
+const codes = (f: LintFinding[]): string[] => f.map((x) => x.code);
+
+describe('lintForTensorRT', () => {
+  it('passes a symmetric int8 QDQ Conv with per-channel weights on axis 0 and a profiled dynamic input', () => {
+    expect(lintForTensorRT(qdqConv(), { profiledInputs: ['x'] })).toEqual([]);
+  });
+
+  it('flags uint8 with a nonzero zero point (onnxruntime U8S8 style), naming node and tensor', () => {
+    const f = lintForTensorRT(qdqConv({ xZp: tensorFromTypedArray('x_zp', [], new Uint8Array([128])) }), { profiledInputs: ['x'] });
+    expect(codes(f)).toEqual(['QDQ_UINT8', 'QDQ_NONZERO_ZERO_POINT', 'QDQ_UINT8', 'QDQ_NONZERO_ZERO_POINT']);
+    expect(f[0]).toMatchObject({ severity: 'error', node: 'x_q', tensor: 'x_zp' });
+    expect(f[0].message).toMatch(/symmetric int8.*S8S8, zero point 0/);
+    expect(f[1].message).toMatch(/requantize with zero point 0/);
+  });
+
+  it("flags a QuantizeLinear without zero point (ONNX's default is uint8)", () => {
+    const f = lintForTensorRT(qdqConv({ xZp: null }), { profiledInputs: ['x'] });
+    expect(f.find((x) => x.node === 'x_q')?.code).toBe('QDQ_UINT8');
+    expect(f.find((x) => x.node === 'x_q')?.message).toMatch(/no zero point/);
+  });
+
+  it('flags a nonzero int8 weight zero point', () => {
+    const f = lintForTensorRT(qdqConv({ wZp: new Int8Array([0, 0, 1, 0, 0, 0, 0, 0]) }), { profiledInputs: ['x'] });
+    expect(f).toEqual([expect.objectContaining({ code: 'QDQ_NONZERO_ZERO_POINT', node: 'W_dq', tensor: 'W_zp' })]);
+  });
+
+  it('flags per-channel activations and per-channel Conv weights off axis 0', () => {
+    const act = lintForTensorRT(qdqConv({ xScale: new Float32Array([0.1, 0.1, 0.2, 0.2]) }), { profiledInputs: ['x'] });
+    expect(act.filter((x) => x.code === 'QDQ_PER_CHANNEL_ACTIVATION').map((x) => x.node)).toEqual(['x_q', 'x_dq']);
+    const axis = lintForTensorRT(qdqConv({ wAxis: 1 }), { profiledInputs: ['x'] });
+    expect(axis).toEqual([expect.objectContaining({ code: 'QDQ_WEIGHT_AXIS', severity: 'error', node: 'W_dq', tensor: 'W_q' })]);
+    expect(axis[0].message).toMatch(/set axis=0/);
+  });
+
+  it('flags scales that are not positive', () => {
+    const f = lintForTensorRT(qdqConv({ xScale: new Float32Array([0]) }), { profiledInputs: ['x'] });
+    expect(codes(f)).toEqual(['QDQ_SCALE_NOT_POSITIVE', 'QDQ_SCALE_NOT_POSITIVE']);
+  });
+
+  it('flags ops TensorRT does not import, custom-domain ops and ops unknown to its table', () => {
+    const f = lintForTensorRT(qdqConv({
+      extraNodes: [
+        node('QLinearConv', ['a'], ['b']),
+        node('FusedMatMul', ['c', 'd'], ['e'], { domain: 'com.microsoft' }),
+        node('FancyAttention', ['f'], ['g']),
+      ],
+    }), { profiledInputs: ['x'] });
+    expect(f.map((x) => [x.code, x.severity, x.node])).toEqual([
+      ['UNSUPPORTED_OP', 'error', 'b'],
+      ['CUSTOM_OP', 'error', 'e'],
+      ['UNKNOWN_OP', 'warning', 'g'],
+    ]);
+    expect(f[0].message).toMatch(/QDQ format/);
+    expect(f[1].message).toMatch(/com\.microsoft::FusedMatMul.*plugin/);
+  });
+
+  it('flags types TensorRT does not support and limited ones', () => {
+    expect(lintForTensorRT(qdqConv({ inputType: DataType.STRING }), { profiledInputs: ['x'] })).toEqual([
+      expect.objectContaining({ code: 'UNSUPPORTED_TYPE', severity: 'error', tensor: 'x' }),
+    ]);
+    expect(lintForTensorRT(qdqConv({ inputType: DataType.DOUBLE }), { profiledInputs: ['x'] })).toEqual([
+      expect.objectContaining({ code: 'LIMITED_TYPE', severity: 'warning', tensor: 'x' }),
+    ]);
+  });
+
+  it('flags dynamic dims without a profile (error when profiles are known, warning otherwise)', () => {
+    const missing = lintForTensorRT(qdqConv(), { profiledInputs: [] });
+    expect(missing).toEqual([expect.objectContaining({ code: 'DYNAMIC_DIM_WITHOUT_PROFILE', severity: 'error', tensor: 'x' })]);
+    expect(missing[0].message).toMatch(/0:"batch".*target.overrides\["x"\]/);
+    expect(lintForTensorRT(qdqConv())[0]).toMatchObject({ code: 'DYNAMIC_DIM_WITHOUT_PROFILE', severity: 'warning' });
+  });
+
+  it('flags a model over 2 GB without external data', () => {
+    const f = lintForTensorRT(qdqConv(), { profiledInputs: ['x'], fileBytes: 3 * 2 ** 30 });
+    expect(f).toEqual([expect.objectContaining({ code: 'MODEL_OVER_2GB', severity: 'error' })]);
+    expect(f[0].message).toMatch(/external data/);
+    expect(lintForTensorRT(qdqConv(), { profiledInputs: ['x'], fileBytes: 3 * 2 ** 30, externalData: true })).toEqual([]);
+  });
+
+  it.each(['text_encoder', 'unet', 'vae_decoder'])('tiny-sd %s (FP32 export, external weights) has no errors once profiled', async (component) => {
+    const model = await readModel(join(FIXTURES_DIR, 'models/tiny-sd', component, 'model.onnx'), { externalData: 'lazy' });
+    const profile = profileForComponent(component, modelInputsFromModel(model));
+    const findings = lintForTensorRT(model, { profiledInputs: profile.inputs.map((p) => p.name) });
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+});

@@ -1,0 +1,32 @@
+# text_encoder INT8 (TensorRT 11.1, strong typing)
+trtexec \
+    --onnx=models/tiny-sd-int8/text_encoder/model.onnx \
+    --saveEngine=engines/tiny-sd/text_encoder.int8.plan \
+    --minShapes=input_ids:1x77 \
+    --optShapes=input_ids:1x77 \
+    --maxShapes=input_ids:4x77 \
+    --timingCacheFile=engines/tiny-sd/timing.cache \
+    --builderOptimizationLevel=3 \
+    --memPoolSize=workspace:4096M
+
+# unet INT8 (TensorRT 11.1, strong typing)
+trtexec \
+    --onnx=models/tiny-sd-int8/unet/model.onnx \
+    --saveEngine=engines/tiny-sd/unet.int8.plan \
+    --minShapes=sample:2x4x32x32,timestep:2,encoder_hidden_states:2x77x32 \
+    --optShapes=sample:2x4x64x64,timestep:2,encoder_hidden_states:2x77x32 \
+    --maxShapes=sample:8x4x128x128,timestep:8,encoder_hidden_states:8x77x32 \
+    --timingCacheFile=engines/tiny-sd/timing.cache \
+    --builderOptimizationLevel=3 \
+    --memPoolSize=workspace:4096M
+
+# vae_decoder INT8 (TensorRT 11.1, strong typing)
+trtexec \
+    --onnx=models/tiny-sd-int8/vae_decoder/model.onnx \
+    --saveEngine=engines/tiny-sd/vae_decoder.int8.plan \
+    --minShapes=latent_sample:1x4x32x32 \
+    --optShapes=latent_sample:1x4x64x64 \
+    --maxShapes=latent_sample:4x4x128x128 \
+    --timingCacheFile=engines/tiny-sd/timing.cache \
+    --builderOptimizationLevel=3 \
+    --memPoolSize=workspace:4096M
