@@ -1,5 +1,5 @@
 // `sdq` dispatch: parse, run one command, turn every failure into one line and an exit code (0 ok, 1 runtime, 2 usage).
-import { isSdqError } from '@sdq/quant';
+import type { SdqError } from '@sdq/quant';
 import type { CliIo } from './io.js';
 import type { Command, CommandContext } from './command.js';
 import { createProgress } from './progress.js';
@@ -20,6 +20,11 @@ ${commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 Run "sdq <command> --help" for a command's options and examples.
 With no model argument, "sdq bench" and "sdq generate" use the bundled shapes-sd model.
 `;
+}
+
+/** SdqError by shape, not identity: a bundled copy of @sdq/quant has its own class. */
+export function isSdqError(err: unknown): err is SdqError {
+  return err instanceof Error && err.name === 'SdqError' && typeof (err as { code?: unknown }).code === 'string';
 }
 
 /** Errors are one line: collapse any newlines a lower layer put into a message. */

@@ -20,3 +20,10 @@ export type { Generator, GenerateParams, Generation, GenerationTimings, OpenGene
 export type { ProgressEvent, ProgressListener } from './progress.js';
 export { openDiffusionGenerator, openOrtGenerator, onnxruntimeVersion } from './runtime/ort-generator.js';
 export type { UnetFeeds } from './runtime/ort-generator.js';
+export { inspectPath } from './inspect.js';
+export type { InspectResult } from './inspect.js';
+export { quantizeModelDir, prepareModelDirs, convertComponentToFp16 } from './quantize-model-dir.js';
+export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } from './quantize-model-dir.js';
+export { captureUnetInputs, calibrationPrompts, DEFAULT_INT8_RECIPE, INT8_AVAILABLE } from './int8.js';
+export type { Int8Recipe } from './int8.js';
+export { readPromptFile } from './prompts.js';

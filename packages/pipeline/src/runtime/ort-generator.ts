@@ -1,13 +1,13 @@
 // The built-in text-to-image generator on onnxruntime-node: CLIP BPE + DDIM + CFG + VAE decode, timed per stage.
-// A minimal stand-in while @sdq/diffusion's StableDiffusionPipeline is not available; same seed recipe as
-// @sdq/diffusion's SeededNoise (mulberry32 + Box-Muller), so images agree once it is swapped in.
+// A minimal stand-in while @sdq/diffusion's StableDiffusionPipeline is not available; schedulers and seeded noise
+// are @sdq/diffusion's (createScheduler, SeededNoise), so images agree once its pipeline is swapped in.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SdqError } from '@sdq/quant';
 import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
 import { ClipBpe } from './clip-bpe.js';
-import { Ddim, type DdimConfig } from './ddim.js';
+import { createScheduler, SeededNoise, type SchedulerConfig } from '@sdq/diffusion';
 
 /** UNet inputs of one denoising step (CFG batch), handed to calibration capture. */
 export interface UnetFeeds {
@@ -20,26 +20,19 @@ export function onnxruntimeVersion(): string {
   return ort.env.versions?.common ?? 'unknown';
 }
 
-/** mulberry32 + Box-Muller standard normals (the documented recipe of @sdq/diffusion's SeededNoise). */
-export function seededNormals(seed: number, n: number): Float32Array {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u1 = next() / 4294967296 || 2 ** -32;
-    const u2 = next() / 4294967296;
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
-  }
-  return out;
-}
+/** --scheduler names -> diffusers class names. */
+export const SCHEDULERS: Readonly<Record<string, string>> = {
+  ddim: 'DDIMScheduler',
+  ddpm: 'DDPMScheduler',
+  pndm: 'PNDMScheduler',
+  euler: 'EulerDiscreteScheduler',
+  euler_a: 'EulerAncestralDiscreteScheduler',
+  heun: 'HeunDiscreteScheduler',
+  lms: 'LMSDiscreteScheduler',
+  dpmpp_2m: 'DPMSolverMultistepScheduler',
+  unipc: 'UniPCMultistepScheduler',
+  lcm: 'LCMScheduler',
+};
 
 async function readJson<T>(file: string): Promise<T> {
   try {
@@ -77,11 +70,12 @@ export interface OrtGeneratorOptions {
 }
 
 export async function openOrtGenerator(modelDir: string, options: OrtGeneratorOptions): Promise<Generator> {
-  if (options.scheduler !== 'ddim') {
-    throw new SdqError('UNSUPPORTED', `scheduler "${options.scheduler}" is not available in the built-in generator; use --scheduler ddim`);
+  const className = SCHEDULERS[options.scheduler];
+  if (!className) {
+    throw new SdqError('INVALID_ARGUMENT', `unknown scheduler "${options.scheduler}"; use one of ${Object.keys(SCHEDULERS).join(', ')}`);
   }
   const tokenizer = await ClipBpe.fromDir(path.join(modelDir, 'tokenizer'));
-  const schedulerConfig = await readJson<DdimConfig>(path.join(modelDir, 'scheduler', 'scheduler_config.json'));
+  const schedulerConfig = await readJson<SchedulerConfig>(path.join(modelDir, 'scheduler', 'scheduler_config.json'));
   const vaeConfig = await readJson<{ scaling_factor?: number }>(path.join(modelDir, 'vae_decoder', 'config.json')).catch(() => ({ scaling_factor: 0.18215 }));
   const scaling = vaeConfig.scaling_factor ?? 0.18215;
   const textEncoder = await createSession(modelDir, 'text_encoder', options.threads);
@@ -122,9 +116,11 @@ export async function openOrtGenerator(modelDir: string, options: OrtGeneratorOp
     const h = p.height / 8;
     const w = p.width / 8;
     const n = 4 * h * w;
-    const scheduler = new Ddim(schedulerConfig);
+    const noise = new SeededNoise(p.seed);
+    const scheduler = createScheduler(schedulerConfig, { className, noise, logger: () => undefined });
     scheduler.setTimesteps(p.steps);
-    let latents = seededNormals(p.seed, n);
+    let latents: Float32Array = new Float32Array(n);
+    noise.fill(latents);
     for (let i = 0; i < n; i++) latents[i] *= scheduler.initNoiseSigma;
     let unetMs = 0;
     let schedulerMs = 0;
@@ -132,11 +128,12 @@ export async function openOrtGenerator(modelDir: string, options: OrtGeneratorOp
     for (let k = 0; k < scheduler.timesteps.length; k++) {
       const t = scheduler.timesteps[k];
       const s0 = performance.now();
-      for (let b = 0; b < batch; b++) sample.set(latents, b * n);
+      const modelInput = scheduler.scaleModelInput(latents, t);
+      for (let b = 0; b < batch; b++) sample.set(modelInput, b * n);
       const tsData = new Float32Array(batch).fill(t);
       const feeds = {
         sample: new ort.Tensor('float32', sample, [batch, 4, h, w]),
-        timestep: tsType === 'int64' ? new ort.Tensor('int64', new BigInt64Array(batch).fill(BigInt(t)), [batch]) : new ort.Tensor('float32', tsData, [batch]),
+        timestep: tsType === 'int64' ? new ort.Tensor('int64', new BigInt64Array(batch).fill(BigInt(Math.round(t))), [batch]) : new ort.Tensor('float32', tsData, [batch]),
         encoder_hidden_states: hidden,
       };
       options.onUnetInputs?.({

@@ -1,0 +1,167 @@
+// sdq bench: FP32 / FP16 / INT8 latency and quality table (default: the bundled shapes-sd model).
+import * as path from 'node:path';
+import {
+  benchmark, checkModelDir, readPromptLanguage, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
+  tableRows, stageRows, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
+  readPromptFile, PRECISIONS, INT8_AVAILABLE, type Precision,
+} from '@sdq/pipeline';
+import { COMMON_HELP, type Command } from '../command.js';
+import {
+  UsageError, floatOption, intOption, listOption, noExtraPositionals, sizeOption, stringOption,
+} from '../usage.js';
+import { defaultModelDir } from '../fixtures.js';
+
+export const SHAPES_DEFAULT_PROMPT = 'a red circle on a blue background';
+export const GENERIC_DEFAULT_PROMPT = 'a cat on a sofa';
+
+const help = `Usage: sdq bench [<model dir>] [options]
+
+Benchmark a model at FP32, FP16 and INT8: generate the same prompt with a fixed seed,
+warm-up + timed runs per precision (interleaved, so machine noise hits all alike), and
+print latency (mean, median, p90, UNet ms/step), speed-up over FP32, model size,
+quality against the FP32 image (PSNR, SSIM, max abs diff) and, for models with a prompt
+language (shapes-sd), prompt fidelity over a prompt set.
+FP16 and INT8 models are made from <model dir> into --cache and reused while fresh.
+With no <model dir>, uses the bundled fixtures/models/shapes-sd.
+
+Options:
+  --precisions LIST     comma list of fp32,fp16,int8 (default: all three)
+  --runs N              timed runs per precision (default 10)
+  --warmup N            untimed warm-up runs per precision (default 1)
+  --prompt TEXT         (default: "${SHAPES_DEFAULT_PROMPT}" on shapes-sd, else "${GENERIC_DEFAULT_PROMPT}")
+  --negative-prompt TEXT
+  --steps N             denoising steps (default 25)
+  --scheduler NAME      ddim, euler, euler_a, pndm, lms, dpmpp_2m, ... (default ddim)
+  --guidance X          classifier-free guidance scale (default 5 on shapes-sd, else 7.5)
+  --seed N              (default 42)
+  --size WxH            image size, multiples of 8 (default: the UNet's sample_size x 8)
+  --threads N           onnxruntime intra-op threads (default: all cores)
+  --fidelity-prompts F  prompt file for the fidelity check, or "none" (default: 12 prompts of the model's language)
+  --fidelity-steps N    steps for the fidelity generations (default: --steps)
+  --calibration-prompts F   prompts to calibrate INT8 on (default: the model's own prompt set)
+  --cache DIR           where FP16/INT8 model dirs are made and reused (default ./out/<model name>)
+  --sequential          load one precision at a time (large models); default interleaves runs
+  --report DIR          write report.json, report.md and a self-contained report.html (+ PNGs) to DIR
+${COMMON_HELP}
+
+Examples:
+  sdq bench
+  sdq bench fixtures/models/tiny-sd --prompt "a cat on a sofa" --size 512x512 --report out/tiny-report
+  sdq bench my-sd15-onnx --precisions fp32,int8 --runs 5 --json > bench.json`;
+
+export const benchCommand: Command = {
+  name: 'bench',
+  summary: 'benchmark FP32/FP16/INT8: latency, speed-up, quality vs FP32, report',
+  help,
+  options: {
+    precisions: { type: 'string' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    prompt: { type: 'string' },
+    'negative-prompt': { type: 'string' },
+    steps: { type: 'string' },
+    scheduler: { type: 'string' },
+    guidance: { type: 'string' },
+    seed: { type: 'string' },
+    size: { type: 'string' },
+    threads: { type: 'string' },
+    'fidelity-prompts': { type: 'string' },
+    'fidelity-steps': { type: 'string' },
+    'calibration-prompts': { type: 'string' },
+    cache: { type: 'string' },
+    sequential: { type: 'boolean' },
+    report: { type: 'string' },
+  },
+  async run({ values, positionals }, ctx) {
+    const name = 'bench';
+    noExtraPositionals(positionals, 1, name);
+    const precisionList = listOption(values, 'precisions') ?? PRECISIONS.filter((p) => p !== 'int8' || INT8_AVAILABLE);
+    for (const p of precisionList) {
+      if (!(PRECISIONS as readonly string[]).includes(p)) throw new UsageError(`--precisions: unknown precision "${p}"; use fp32, fp16, int8`, name);
+    }
+    const precisions = precisionList as Precision[];
+    const runs = intOption(values, 'runs', name, 1) ?? 10;
+    const warmup = intOption(values, 'warmup', name, 0) ?? 1;
+    const steps = intOption(values, 'steps', name, 1) ?? 25;
+    const seed = intOption(values, 'seed', name, 0) ?? 42;
+    const threads = intOption(values, 'threads', name, 1);
+    const fidelitySteps = intOption(values, 'fidelity-steps', name, 1);
+    const guidanceArg = floatOption(values, 'guidance', name);
+    const size = sizeOption(values, name);
+    const scheduler = stringOption(values, 'scheduler') ?? 'ddim';
+    const sequential = Boolean(values.sequential);
+
+    const modelDir = path.resolve(ctx.io.cwd, positionals[0] ?? defaultModelDir(ctx.io.cwd));
+    const info = await checkModelDir(modelDir);
+    const language = await readPromptLanguage(modelDir);
+    const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
+    const side = (info.sampleSize ?? 64) * 8;
+    const { width, height } = size ?? { width: side, height: side };
+    const guidance = guidanceArg ?? (language ? 5 : 7.5);
+
+    const fidelityArg = stringOption(values, 'fidelity-prompts');
+    let fidelityPrompts: string[] | undefined;
+    if (fidelityArg && fidelityArg !== 'none') fidelityPrompts = await readPromptFile(path.resolve(ctx.io.cwd, fidelityArg));
+    else if (!fidelityArg && language) fidelityPrompts = fidelityPromptSet(language, 12);
+    if (fidelityPrompts && !language) {
+      throw new UsageError(`--fidelity-prompts needs a model with a prompt language (TRAINING.json with colours and shapes); ${info.name} has none, use --fidelity-prompts none`, name);
+    }
+    const calibrationArg = stringOption(values, 'calibration-prompts');
+    const calibrationPrompts = calibrationArg ? await readPromptFile(path.resolve(ctx.io.cwd, calibrationArg)) : undefined;
+
+    const cacheDir = path.resolve(ctx.io.cwd, stringOption(values, 'cache') ?? path.join('out', info.name));
+    const reportDir = stringOption(values, 'report');
+
+    const dirs = await prepareModelDirs({
+      modelDir,
+      outDir: cacheDir,
+      precisions,
+      calibrationPrompts,
+      onProgress: ctx.progress,
+    });
+    const outcome = await benchmark({
+      models: precisions.map((p) => ({ precision: p, dir: dirs[p] })),
+      modelName: info.name,
+      prompt,
+      negativePrompt: stringOption(values, 'negative-prompt') ?? '',
+      seed,
+      steps,
+      scheduler,
+      guidance,
+      width,
+      height,
+      warmup,
+      runs,
+      threads,
+      interleave: !sequential,
+      fidelity: fidelityPrompts && language ? { prompts: fidelityPrompts, steps: fidelitySteps ?? steps, language } : undefined,
+      onProgress: ctx.progress,
+      openGenerator: openDiffusionGenerator,
+      onnxruntimeVersion: onnxruntimeVersion(),
+      notes: dirs.notes,
+    });
+    const written = reportDir ? await writeBenchmarkReport(path.resolve(ctx.io.cwd, reportDir), outcome) : undefined;
+    if (ctx.json) {
+      ctx.printJson({ ok: true, report: outcome.report, files: written ?? null });
+      return 0;
+    }
+    const r = outcome.report;
+    ctx.io.stdout(
+      [
+        `sdq bench ${r.model}: "${r.prompt}", ${r.width}x${r.height}, ${r.scheduler} ${r.steps} steps, guidance ${r.guidance}, seed ${r.seed}, ${r.warmup} warm-up + ${r.runs} runs per precision`,
+        '',
+        formatTextTable(TABLE_HEADER, tableRows(r)),
+        '',
+        'time per stage (mean ms per generation):',
+        formatTextTable(STAGE_HEADER, stageRows(r)),
+        '',
+        ...(r.precisions.some((p) => p.fidelity) ? [`fidelity: prompts judged faithful of ${r.precisions.find((p) => p.fidelity)!.fidelity!.total} (foreground >= 3%, background >= 50% of pixels in colour)`] : []),
+        ...r.notes.map((n) => `note: ${n}`),
+        ...(written ? [`report: ${written.html}`] : []),
+        `total ${(r.totalMs / 1000).toFixed(1)} s`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,165 @@
+// quantizeModelDir: a model dir -> <out>/fp16 and <out>/int8 model dirs (each complete, or absent on failure),
+// reused while fresh (same source files, same recipe).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { SdqError } from '@sdq/quant';
+import { readModel, writeModel, convertToFloat16 } from '@sdq/onnx';
+import type { Precision } from './types.js';
+import type { ProgressListener } from './progress.js';
+import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
+import { writeDirAtomic, assertWritableParent, exists, ioError } from './fs-atomic.js';
+import { fingerprintDir, isFresh, STAMP_FILE, type MadeFrom } from './freshness.js';
+import { quantizeUnetInt8, type Int8Recipe, DEFAULT_INT8_RECIPE } from './int8.js';
+
+export const SDQ_VERSION = '0.1.0';
+
+export interface QuantizeModelDirOptions {
+  /** Which model dirs to make (default both). */
+  precisions?: readonly ('fp16' | 'int8')[];
+  /** Reuse an existing output made from the same source with the same recipe (default true). */
+  reuse?: boolean;
+  int8?: Partial<Int8Recipe>;
+  threads?: number;
+  onProgress?: ProgressListener;
+}
+
+export interface QuantizeModelDirResult {
+  fp16?: string;
+  int8?: string;
+  /** Precisions whose dirs were fresh and reused as they were. */
+  reused: Precision[];
+  notes: string[];
+  timingsMs: Partial<Record<'fp16' | 'int8', number>>;
+}
+
+/** Copy everything except the ONNX components (configs, tokenizer, scheduler, model_index.json, ...). */
+async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
+  for (const entry of await fs.readdir(src, { withFileTypes: true })) {
+    if (entry.name === STAMP_FILE) continue;
+    const from = path.join(src, entry.name);
+    const to = path.join(dst, entry.name);
+    if (entry.isDirectory() && skipComponents.has(entry.name)) {
+      await fs.mkdir(to, { recursive: true });
+      for (const f of await fs.readdir(from)) {
+        if (!/\.(onnx|pb|data|bin)$/.test(f) && !f.startsWith('model.onnx')) await fs.cp(path.join(from, f), path.join(to, f), { recursive: true });
+      }
+    } else {
+      await fs.cp(from, to, { recursive: true });
+    }
+  }
+}
+
+/** The ONNX components present in a model dir (required + optional ones). */
+async function onnxComponents(dir: string): Promise<string[]> {
+  const all = [...ONNX_COMPONENTS, ...OPTIONAL_ONNX_COMPONENTS] as string[];
+  const present: string[] = [];
+  for (const c of all) if (await exists(path.join(dir, c, 'model.onnx'))) present.push(c);
+  return present;
+}
+
+/** FP16 copy of one component: convertToFloat16 with float32 IO kept (callers feed float32). */
+export async function convertComponentToFp16(srcModel: string, dstModel: string): Promise<void> {
+  let model;
+  try {
+    model = await readModel(srcModel);
+  } catch (err) {
+    if (err instanceof SdqError) throw new SdqError(err.code, `${srcModel}: ${err.message}; re-export or re-copy this component`, { cause: err });
+    throw err;
+  }
+  const fp16 = convertToFloat16(model, { keepIoTypes: true, baseDir: path.dirname(srcModel) });
+  await fs.mkdir(path.dirname(dstModel), { recursive: true });
+  await writeModel(fp16, dstModel, { externalData: 'auto' });
+}
+
+async function makeDir(
+  precision: 'fp16' | 'int8',
+  source: string,
+  target: string,
+  recipe: unknown,
+  reuse: boolean,
+  fill: (tmp: string) => Promise<string[]>,
+): Promise<{ reused: boolean; notes: string[]; ms: number }> {
+  const stamp: MadeFrom = { source: path.resolve(source), fingerprint: await fingerprintDir(source), recipe, sdq: SDQ_VERSION };
+  if (reuse && (await isFresh(target, stamp))) return { reused: true, notes: [], ms: 0 };
+  const t0 = performance.now();
+  const notes = await writeDirAtomic(target, async (tmp) => {
+    const n = await fill(tmp);
+    await fs.writeFile(path.join(tmp, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
+    return n;
+  });
+  void precision;
+  return { reused: false, notes, ms: performance.now() - t0 };
+}
+
+export async function quantizeModelDir(modelDir: string, outDir: string, options: QuantizeModelDirOptions = {}): Promise<QuantizeModelDirResult> {
+  await checkModelDir(modelDir);
+  const precisions = options.precisions ?? ['fp16', 'int8'];
+  const reuse = options.reuse ?? true;
+  const progress = options.onProgress ?? (() => undefined);
+  try {
+    await fs.mkdir(outDir, { recursive: true });
+  } catch (err) {
+    throw ioError(err, outDir, 'create');
+  }
+  await assertWritableParent(path.join(outDir, 'fp16'));
+  const result: QuantizeModelDirResult = { reused: [], notes: [], timingsMs: {} };
+  const components = await onnxComponents(modelDir);
+
+  if (precisions.includes('fp16')) {
+    const target = path.join(outDir, 'fp16');
+    const r = await makeDir('fp16', modelDir, target, { fp16: { keepIoTypes: true, components } }, reuse, async (tmp) => {
+      await copyNonOnnx(modelDir, tmp, new Set(components));
+      let done = 0;
+      progress({ task: 'convert FP16', done, total: components.length });
+      for (const c of components) {
+        await convertComponentToFp16(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'));
+        progress({ task: 'convert FP16', done: ++done, total: components.length, detail: c });
+      }
+      return [];
+    });
+    result.fp16 = target;
+    result.timingsMs.fp16 = r.ms;
+    if (r.reused) result.reused.push('fp16');
+  }
+
+  if (precisions.includes('int8')) {
+    const target = path.join(outDir, 'int8');
+    const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...options.int8 };
+    const r = await makeDir('int8', modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
+      await copyNonOnnx(modelDir, tmp, new Set(['unet']));
+      return quantizeUnetInt8(modelDir, path.join(tmp, 'unet', 'model.onnx'), recipe, { threads: options.threads ?? 2, onProgress: progress });
+    });
+    result.int8 = target;
+    result.timingsMs.int8 = r.ms;
+    if (r.reused) result.reused.push('int8');
+    result.notes.push(...r.notes);
+  }
+  return result;
+}
+
+export interface PrepareOptions {
+  modelDir: string;
+  outDir: string;
+  precisions: readonly Precision[];
+  calibrationPrompts?: readonly string[];
+  threads?: number;
+  onProgress?: ProgressListener;
+}
+
+/** The model dir per precision for bench: FP32 = the source, FP16/INT8 made (or reused) under outDir. */
+export async function prepareModelDirs(options: PrepareOptions): Promise<Record<Precision, string> & { notes: string[] }> {
+  const wanted = options.precisions.filter((p): p is 'fp16' | 'int8' => p !== 'fp32');
+  const dirs = { fp32: options.modelDir, fp16: '', int8: '', notes: [] as string[] };
+  if (wanted.length === 0) return dirs;
+  const r = await quantizeModelDir(options.modelDir, options.outDir, {
+    precisions: wanted,
+    int8: options.calibrationPrompts ? { prompts: [...options.calibrationPrompts] } : undefined,
+    threads: options.threads,
+    onProgress: options.onProgress,
+  });
+  dirs.fp16 = r.fp16 ?? '';
+  dirs.int8 = r.int8 ?? '';
+  dirs.notes.push(...r.notes);
+  if (r.reused.length) dirs.notes.push(`reused ${r.reused.map((p) => p.toUpperCase()).join(' and ')} model dir(s) from ${options.outDir} (source unchanged)`);
+  return dirs;
+}
