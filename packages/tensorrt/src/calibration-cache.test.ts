@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import {
   calibrationCacheFromRanges, formatCalibrationCache, hexToScale, parseCalibrationCache, readCalibrationCache, scaleToHex, writeCalibrationCache,
 } from './calibration-cache.js';
+import { FIXTURES_DIR } from './testing/paths.js';
 
 const CACHE = 'TRT-8601-EntropyCalibration2\ninput_ids: 3c010a14\n/conv_in/Conv_output_0: 3d895e44\n(Unnamed Layer* 4) [Fully Connected]_output: 3d65992f\n';
 
@@ -47,8 +48,27 @@ describe('TensorRT calibration cache', () => {
     const c = calibrationCacheFromRanges({ sample: { min: -3.5, max: 2 }, t: { min: 0, max: 127 } }, { trtVersion: { major: 10, minor: 16, patch: 0 } });
     const text = formatCalibrationCache(c);
     expect(text).toBe(`TRT-101600-EntropyCalibration2\nsample: ${scaleToHex(3.5 / 127)}\nt: 3f800000\n`);
-    expect(() => calibrationCacheFromRanges({ z: { min: 0, max: 0 } }, { trtVersion: { major: 10, minor: 16, patch: 0 } })).toThrow(/positive scale/);
+    const v = { major: 10, minor: 16, patch: 0 };
+    expect(() => calibrationCacheFromRanges({ z: { min: 0, max: 0 } }, { trtVersion: v, zeroRange: 'error' })).toThrow(/positive scale/);
+    const skipped: string[] = [];
+    const fromTuples = calibrationCacheFromRanges(new Map([['z', { min: 0, max: 0 }], ['a', { min: -1, max: 0.5 }]]), { trtVersion: v, onSkip: (n) => skipped.push(n) });
+    expect(fromTuples.entries).toEqual([{ name: 'a', scale: Math.fround(1 / 127) }]);
+    expect(skipped).toEqual(['z']);
     expect(() => calibrationCacheFromRanges({ z: { min: 1, max: NaN } }, { trtVersion: { major: 10, minor: 16, patch: 0 } })).toThrow(/finite/);
+  });
+
+  it('converts the ranges of a real calibration (onnxruntime MinMax ranges of tiny-sd, [min, max] pairs)', () => {
+    const file = JSON.parse(readFileSync(join(FIXTURES_DIR, 'quant/calibration-ranges.json'), 'utf8')) as { methods: { minmax: { ranges: Record<string, [number, number]> } } };
+    const ranges = file.methods.minmax.ranges;
+    const cache = calibrationCacheFromRanges(ranges, { trtVersion: { major: 10, minor: 16, patch: 0 } });
+    const nonzero = Object.entries(ranges).filter(([, [a, b]]) => Math.max(Math.abs(a), Math.abs(b)) > 0);
+    expect(cache.entries.map((e) => e.name)).toEqual(nonzero.map(([n]) => n));
+    for (const e of cache.entries) {
+      const [a, b] = ranges[e.name];
+      expect(e.scale).toBe(Math.fround(Math.max(Math.abs(a), Math.abs(b)) / 127));
+    }
+    const text = formatCalibrationCache(cache);
+    expect(formatCalibrationCache(parseCalibrationCache(text))).toBe(text);
   });
 
   it('writes atomically and reads back', async () => {

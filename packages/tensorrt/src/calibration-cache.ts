@@ -127,6 +127,9 @@ export interface TensorRange {
   readonly max: number;
 }
 
+/** tensor name -> range: a Map, or a plain object with {min, max} or [min, max] values (the `ranges` of ranges.json). */
+export type RangesInput = ReadonlyMap<string, TensorRange> | Readonly<Record<string, TensorRange | readonly [number, number]>>;
+
 export interface CacheFromRangesOptions {
   /** TensorRT the cache is for; the header must match the builder's version or TensorRT ignores/rejects it. */
   readonly trtVersion: TrtVersion;
@@ -135,6 +138,12 @@ export interface CacheFromRangesOptions {
    * the calibrator's algorithm, so keep the default EntropyCalibration2 for `--calib` even if the ranges came from MinMax.
    */
   readonly algorithm?: CalibrationAlgorithm;
+  /**
+   * A tensor whose range is [0, 0] (a constant zero) has no usable scale. Default 'skip': it is left out of the cache
+   * (TensorRT then keeps it out of INT8) and reported through onSkip; 'error' throws.
+   */
+  readonly zeroRange?: 'skip' | 'error';
+  readonly onSkip?: (tensor: string, reason: string) => void;
 }
 
 /** Symmetric int8 scale for TensorRT: amax / 127, amax = max(|min|, |max|). */
@@ -142,17 +151,27 @@ export function trtScaleFromRange(r: TensorRange): number {
   return Math.max(Math.abs(r.min), Math.abs(r.max)) / 127;
 }
 
-/** A cache from activation ranges ({ name: { min, max } }), in the map's key order. */
-export function calibrationCacheFromRanges(ranges: Readonly<Record<string, TensorRange>>, options: CacheFromRangesOptions): CalibrationCache {
-  const entries = Object.entries(ranges).map(([name, r]) => {
+function rangeEntries(ranges: RangesInput): [string, TensorRange][] {
+  const list: [string, TensorRange | readonly [number, number]][] = ranges instanceof Map ? [...ranges.entries()] : Object.entries(ranges);
+  return list.map(([name, r]) => [name, Array.isArray(r) ? { min: (r as readonly number[])[0], max: (r as readonly number[])[1] } : (r as TensorRange)]);
+}
+
+/** A cache from activation ranges ({ name: { min, max } } or ranges.json's `ranges`), in the input's order. */
+export function calibrationCacheFromRanges(ranges: RangesInput, options: CacheFromRangesOptions): CalibrationCache {
+  const entries: CalibrationCacheEntry[] = [];
+  for (const [name, r] of rangeEntries(ranges)) {
     if (!Number.isFinite(r.min) || !Number.isFinite(r.max) || r.min > r.max) {
       throw new SdqError('INVALID_RANGE', `range of tensor "${name}" is [${r.min}, ${r.max}]: it must be finite with min <= max (recalibrate that tensor).`);
     }
-    const scale = trtScaleFromRange(r);
+    const scale = Math.fround(trtScaleFromRange(r));
     if (scale === 0) {
-      throw new SdqError('INVALID_RANGE', `range of tensor "${name}" is [0, 0]: TensorRT needs a positive scale; drop the tensor from the ranges or recalibrate with data that reaches it.`);
+      if (options.zeroRange === 'error') {
+        throw new SdqError('INVALID_RANGE', `range of tensor "${name}" is [0, 0]: TensorRT needs a positive scale; drop the tensor from the ranges or recalibrate with data that reaches it.`);
+      }
+      options.onSkip?.(name, 'range [0, 0] has no positive scale');
+      continue;
     }
-    return { name, scale: Math.fround(scale) };
-  });
+    entries.push({ name, scale });
+  }
   return { version: String(trtVersionToNumber(options.trtVersion)), algorithm: options.algorithm ?? 'EntropyCalibration2', entries };
 }

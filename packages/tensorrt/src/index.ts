@@ -28,7 +28,7 @@ export {
   readCalibrationCache, writeCalibrationCache, parseCalibrationCache, formatCalibrationCache, calibrationCacheFromRanges,
   trtScaleFromRange, scaleToHex, hexToScale,
 } from './calibration-cache.js';
-export type { CalibrationCache, CalibrationCacheEntry, CalibrationAlgorithm, TensorRange, CacheFromRangesOptions } from './calibration-cache.js';
+export type { CalibrationCache, CalibrationCacheEntry, CalibrationAlgorithm, TensorRange, RangesInput, CacheFromRangesOptions } from './calibration-cache.js';
 
 export { lintForTensorRT } from './lint.js';
 export type { LintFinding, LintCode, LintSeverity, LintOptions } from './lint.js';
