@@ -256,20 +256,10 @@ class Reader {
   }
 
   string(len: number): string {
-    const buf = this.buf;
     const start = this.pos;
-    const end = start + len;
-    this.pos = end;
-    if (len < 160) {
-      let s = '';
-      for (let i = start; i < end; i++) {
-        const c = buf[i]!;
-        if (c >= 0x80) return this.text.toString('utf8', start, end);
-        s += String.fromCharCode(c);
-      }
-      return s;
-    }
-    return this.text.toString('utf8', start, end);
+    this.pos = start + len;
+    // Buffer's native UTF-8 slice beats JS char-by-char building at every length (and makes no garbage)
+    return len === 0 ? '' : this.text.toString('utf8', start, start + len);
   }
 }
 
