@@ -3,3 +3,19 @@ export type { Scheduler, SchedulerOptions } from './schedulers/scheduler.js';
 export type { SchedulerConfig } from './schedulers/config.js';
 export { SeededNoise, ReplayNoise, mulberry32 } from './random.js';
 export type { NoiseSource } from './random.js';
+export { createSchedulerByName } from './schedulers/create.js';
+export { SCHEDULER_ALIASES, resolveSchedulerName } from './schedulers/aliases.js';
+export type { SchedulerAlias } from './schedulers/aliases.js';
+export { ClipTokenizer } from './tokenizer/clip-tokenizer.js';
+export type { TokenizedPrompt, ClipTokenizerOptions, EncodeOptions } from './tokenizer/clip-tokenizer.js';
+export { StableDiffusionPipeline } from './pipeline/pipeline.js';
+export type {
+  PipelineOptions,
+  GenerateOptions,
+  GenerationResult,
+  GenerationTimings,
+  StepInfo,
+  UnetInputs,
+} from './pipeline/pipeline.js';
+export { vaeOutputToImage, encodePng, writePng } from './pipeline/image.js';
+export type { RgbImage } from './pipeline/image.js';
