@@ -19,3 +19,18 @@ export {
   seededShuffle,
 } from './reader.js';
 export type { CalibrationDataReader, ModelInputSpec, ReaderOptions, SampleSource } from './reader.js';
+export { collectRanges, selectFloatTensors } from './stats.js';
+export type { CalibrationMethod, CollectRangesOptions, Range, RangesFile } from './stats.js';
+export type { HistogramMethodOptions } from './histogram.js';
+export { loadModelForRuntime, externalDataFiles } from './model-io.js';
+export type { LoadedModel } from './model-io.js';
+export { toCalibrationJson, writeRangesJson, writeCalibrationJson, readRanges } from './artefacts.js';
+export type { CalibrationJson } from './artefacts.js';
+export {
+  quantizeUnet,
+  DEFAULT_UNET_INT8_POLICY,
+  TENSORRT_UNET_INT8_POLICY,
+  DEFAULT_UNET_CALIBRATION_METHOD,
+  UNET_SENSITIVE_LAYERS,
+} from './quantize-unet.js';
+export type { QuantizeUnetOptions, QuantizeUnetResult, QuantizeUnetProgress } from './quantize-unet.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { DataType, dtypeInfo, float16ToFloat32Maybe } from './npy.test-helpers.js';
 import { decodeNpy, encodeNpy, readNpy, writeNpy } from './npy.js';
-import { TESTDATA } from './testdata.js';
+import { TESTDATA } from './testing/paths.js';
 
 interface Expected { dtype: string; shape: number[]; values: (number | boolean)[] }
 const expected = JSON.parse(await readFile(join(TESTDATA, 'expected.json'), 'utf8')) as Record<string, Expected>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataType } from '@sdq/quant';
 import { openNpz, readNpz, writeNpz } from './npz.js';
 import { readNpy } from './npy.js';
-import { FIXTURES, TESTDATA } from './testdata.js';
+import { FIXTURES, TESTDATA } from './testing/paths.js';
 
 describe('readNpz', () => {
   it.each([

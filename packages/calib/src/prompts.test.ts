@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultPrompts, parsePrompts, readPrompts, shapesPromptsPath } from './prompts.js';
-import { FIXTURES } from './testdata.js';
+import { FIXTURES } from './testing/paths.js';
 
 describe('prompt lists', () => {
   it.each([

@@ -4,7 +4,7 @@ import { DataType } from '@sdq/quant';
 import { arraySampleSource, openCalibrationData, readerFromSource, seededShuffle } from './reader.js';
 import type { ModelInputSpec } from './reader.js';
 import type { Feeds } from './tensor.js';
-import { FIXTURES } from './testdata.js';
+import { FIXTURES } from './testing/paths.js';
 
 const UNET_INPUTS: ModelInputSpec[] = [
   { name: 'sample', type: 'float32', shape: ['batch', 4, 'height', 'width'] },

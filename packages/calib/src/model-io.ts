@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { SdqError } from '@sdq/quant';
+import { decodeModel } from '@sdq/onnx';
+import type { ModelProto } from '@sdq/onnx';
+
+/** A model ready to hand to onnxruntime from memory: the decoded graph and the bytes of its external data files. */
+export interface LoadedModel {
+  readonly path: string;
+  readonly model: ModelProto;
+  readonly externalData: { path: string; data: Uint8Array }[];
+}
+
+/** Files named by `location` entries of external-data initializers, relative to the model's folder. */
+export function externalDataFiles(model: ModelProto): string[] {
+  const files = new Set<string>();
+  for (const t of model.graph?.initializer ?? []) {
+    for (const e of t.externalData ?? []) if (e.key === 'location' && e.value) files.add(e.value);
+  }
+  return [...files];
+}
+
+/**
+ * Decode an .onnx file and read its external data files, so a modified copy of the graph (extra outputs, Q/DQ
+ * nodes) can run in onnxruntime without rewriting multi-GB weights.
+ */
+export async function loadModelForRuntime(path: string): Promise<LoadedModel> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new SdqError('IO_ERROR', `cannot read model ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const model = decodeModel(bytes, { source: path });
+  const externalData: { path: string; data: Uint8Array }[] = [];
+  for (const file of externalDataFiles(model)) {
+    try {
+      externalData.push({ path: file, data: await readFile(join(dirname(path), file)) });
+    } catch (e) {
+      throw new SdqError('IO_ERROR', `${path}: cannot read its external data file ${file}: ${(e as Error).message}; keep it next to the model`, { cause: e });
+    }
+  }
+  return { path, model, externalData };
+}

@@ -1,0 +1,110 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SdqError } from '@sdq/quant';
+import { insertQdqWithReport, readModel, writeModel } from '@sdq/onnx';
+import type { QdqPolicy, QdqReport } from '@sdq/onnx';
+import { openCalibrationData } from './reader.js';
+import type { CalibrationDataReader, ReaderOptions } from './reader.js';
+import { collectRanges } from './stats.js';
+import type { CalibrationMethod, CollectRangesOptions, RangesFile } from './stats.js';
+import { readRanges, writeCalibrationJson, writeRangesJson } from './artefacts.js';
+
+/** Layers a UNet's quality depends on most: the first and last convolutions and the timestep embedding MLP. */
+export const UNET_SENSITIVE_LAYERS: readonly RegExp[] = [/(^|\/)conv_in(\/|$)/, /(^|\/)conv_out(\/|$)/, /(^|\/)time_embedding(\/|$)/];
+
+/**
+ * The INT8 UNet layout measured best on onnxruntime CPU (docs/calibration.md): Conv and weight MatMuls (attention's
+ * activation x activation MatMuls stay float), Q/DQ on their outputs too so onnxruntime fuses QLinearConv, uint8
+ * asymmetric activations, int8 symmetric per-channel weights, int32 biases, conv_in/conv_out/time embedding in float.
+ */
+export const DEFAULT_UNET_INT8_POLICY: Readonly<QdqPolicy> = Object.freeze({
+  opTypes: ['Conv', 'MatMul'],
+  activationMatMuls: false,
+  skipNodes: UNET_SENSITIVE_LAYERS,
+  activationType: 'uint8',
+  perChannel: true,
+  quantizeOutputs: true,
+  bias: 'int32',
+  missingRange: 'skip-node',
+});
+
+/** The same layout with int8 symmetric activations (zero point 0), as TensorRT requires. */
+export const TENSORRT_UNET_INT8_POLICY: Readonly<QdqPolicy> = Object.freeze({ ...DEFAULT_UNET_INT8_POLICY, activationType: 'int8' });
+
+/** Calibration method used when none is given. */
+export const DEFAULT_UNET_CALIBRATION_METHOD: CalibrationMethod = 'minmax';
+
+export interface QuantizeUnetProgress {
+  readonly phase: 'read' | 'calibrate' | 'quantize' | 'write';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface QuantizeUnetOptions {
+  /**
+   * Calibration data: an .npz of `<input>_<i>` arrays or a test_data_set_N folder (read with `reader` options),
+   * a CalibrationDataReader, or ranges already computed (a ranges.json/calibration.json path ending in .json).
+   */
+  readonly calibration: string | CalibrationDataReader;
+  readonly method?: CalibrationMethod;
+  /** Options of the method (symmetric, percentile, numBins, numQuantizedBins). */
+  readonly methodOptions?: Omit<CollectRangesOptions, 'method' | 'onProgress' | 'tensors' | 'opTypes'>;
+  /** QDQ layout; merged over DEFAULT_UNET_INT8_POLICY. */
+  readonly policy?: Partial<QdqPolicy>;
+  /** Selection of calibration samples (seed, limit, indices, batchSize) when `calibration` is a path. */
+  readonly reader?: ReaderOptions;
+  /** Also write the ranges here (ranges.json) and the TensorRT-oriented calibration.json here. */
+  readonly rangesPath?: string;
+  readonly calibrationJsonPath?: string;
+  readonly threads?: number;
+  readonly onProgress?: (p: QuantizeUnetProgress) => void;
+}
+
+export interface QuantizeUnetResult {
+  readonly outPath: string;
+  readonly ranges: RangesFile;
+  readonly report: QdqReport;
+  readonly policy: QdqPolicy;
+}
+
+/**
+ * Calibrate a UNet on real UNet inputs and write its QDQ INT8 model (weights in external data next to it when large).
+ * Only the inputs and outputs of the quantized op types are calibrated, so the statistics pass stays cheap.
+ */
+export async function quantizeUnet(inPath: string, outPath: string, options: QuantizeUnetOptions): Promise<QuantizeUnetResult> {
+  const policy: QdqPolicy = { ...DEFAULT_UNET_INT8_POLICY, ...options.policy };
+  const method = options.method ?? DEFAULT_UNET_CALIBRATION_METHOD;
+  const progress = options.onProgress;
+  let ranges: RangesFile;
+  if (typeof options.calibration === 'string' && options.calibration.toLowerCase().endsWith('.json')) {
+    ranges = { format: 'sdq-ranges', version: 1, model: inPath, method, options: {}, batches: 0, ranges: await readRanges(options.calibration) };
+  } else {
+    const owned = typeof options.calibration === 'string' ? await openCalibrationData(options.calibration, options.reader) : undefined;
+    const reader = owned ?? (options.calibration as CalibrationDataReader);
+    try {
+      ranges = await collectRanges(inPath, reader, {
+        ...options.methodOptions,
+        method,
+        opTypes: policy.opTypes ?? ['Conv', 'MatMul', 'Gemm'],
+        threads: options.threads,
+        onProgress: (done, total) => progress?.({ phase: 'calibrate', done, total }),
+      });
+    } finally {
+      await owned?.close();
+    }
+  }
+  progress?.({ phase: 'read', done: 0, total: 1 });
+  const model = await readModel(inPath);
+  progress?.({ phase: 'quantize', done: 0, total: 1 });
+  const { model: quantized, report } = insertQdqWithReport(model, ranges.ranges, policy);
+  if (report.quantizedNodes.length === 0) {
+    throw new SdqError('INVALID_ARGUMENT', `${inPath}: the policy quantized no node (op types ${(policy.opTypes ?? []).join(', ')}); check the policy's opTypes and skipNodes`);
+  }
+  progress?.({ phase: 'write', done: 0, total: 1 });
+  await mkdir(dirname(outPath), { recursive: true });
+  await writeModel(quantized, outPath, { externalData: 'auto' });
+  if (options.rangesPath) await writeRangesJson(options.rangesPath, ranges);
+  if (options.calibrationJsonPath) await writeCalibrationJson(options.calibrationJsonPath, ranges);
+  progress?.({ phase: 'write', done: 1, total: 1 });
+  return { outPath, ranges, report, policy };
+}

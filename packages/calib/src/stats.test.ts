@@ -1,0 +1,49 @@
+import './testing/realm.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { collectRanges } from './stats.js';
+import type { CalibrationMethod, RangesFile } from './stats.js';
+import { openCalibrationData } from './reader.js';
+import { FIXTURES } from './testing/paths.js';
+
+// onnxruntime 1.30's MinMax and Entropy calibrators on the tiny UNet with its 8 input sets (every float tensor).
+interface Reference { methods: Record<string, { ranges: Record<string, [number, number]> }> }
+const reference = JSON.parse(await readFile(join(FIXTURES, 'quant/calibration-ranges.json'), 'utf8')) as Reference;
+const MODEL = join(FIXTURES, 'models/tiny-sd/unet/model.onnx');
+const INPUTS = join(FIXTURES, 'quant/unet_calibration_inputs.npz');
+
+const relErr = (a: number, b: number): number => (a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b)));
+
+async function calibrate(method: CalibrationMethod): Promise<RangesFile> {
+  const reader = await openCalibrationData(INPUTS);
+  try {
+    return await collectRanges(MODEL, reader, { method });
+  } finally {
+    await reader.close();
+  }
+}
+
+describe.each([
+  ['minmax', 1e-6],
+  // entropy (1e-3) joins this table once @sdq/quant's HistogramCollector lands
+] as const)('collectRanges %s on the tiny UNet matches onnxruntime', (method, tolerance) => {
+  let got: RangesFile;
+  beforeAll(async () => {
+    got = await calibrate(method);
+  });
+
+  it('calibrates exactly the tensors onnxruntime calibrates', () => {
+    expect(Object.keys(got.ranges).sort()).toEqual(Object.keys(reference.methods[method].ranges).sort());
+    expect(got.batches).toBe(8);
+    expect(got.method).toBe(method);
+  });
+
+  it(`every range is within ${tolerance} relative`, () => {
+    const bad: string[] = [];
+    for (const [name, [lo, hi]] of Object.entries(reference.methods[method].ranges)) {
+      const [glo, ghi] = got.ranges[name];
+      if (relErr(lo, glo) > tolerance || relErr(hi, ghi) > tolerance) bad.push(`${name}: [${glo}, ${ghi}] vs [${lo}, ${hi}]`);
+    }
+    expect(bad).toEqual([]);
+  });
+});

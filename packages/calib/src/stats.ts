@@ -1,0 +1,262 @@
+import type * as ort from 'onnxruntime-node';
+import { DataType, SdqError, dtypeInfo } from '@sdq/quant';
+import { addGraphOutputs, encodeModel } from '@sdq/onnx';
+import type { ModelProto, NodeProto } from '@sdq/onnx';
+import type { CalibrationDataReader } from './reader.js';
+import type { CalibTensor, Feeds } from './tensor.js';
+import { loadModelForRuntime } from './model-io.js';
+import type { LoadedModel } from './model-io.js';
+import { createHistogramRanges } from './histogram.js';
+import { loadOrt } from './runtime.js';
+import type { OrtModule } from './runtime.js';
+import type { HistogramMethodOptions } from './histogram.js';
+
+export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
+
+/** A tensor's calibrated range [min, max]. */
+export type Range = readonly [number, number];
+
+export interface CollectRangesOptions extends HistogramMethodOptions {
+  /** Range selection method (default 'minmax'). */
+  readonly method?: CalibrationMethod;
+  /** MinMax/percentile: make each range symmetric around 0 (onnxruntime's `symmetric` extra option). */
+  readonly symmetric?: boolean;
+  /**
+   * Which tensors to calibrate: the inputs and outputs of nodes of these op types (onnxruntime's
+   * op_types_to_calibrate). Default: every float tensor of the graph, as onnxruntime does.
+   */
+  readonly opTypes?: readonly string[];
+  /** Calibrate exactly these tensors (overrides opTypes). */
+  readonly tensors?: readonly string[];
+  /** onnxruntime intra-op threads (default 2). */
+  readonly threads?: number;
+  /** Called after every batch with the number of batches done and the total. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** The content of ranges.json: per-tensor ranges and how they were computed. */
+export interface RangesFile {
+  readonly format: 'sdq-ranges';
+  readonly version: 1;
+  readonly model: string;
+  readonly method: CalibrationMethod;
+  readonly options: Record<string, number | boolean | string>;
+  readonly batches: number;
+  readonly ranges: Record<string, Range>;
+}
+
+const FLOAT_TYPES = new Set(['float32', 'float16']);
+
+/** onnxruntime tensor from a calibration tensor. */
+export function toOrtTensor(rt: OrtModule, t: CalibTensor): ort.Tensor {
+  const name = dtypeInfo(t.type).name as ort.Tensor.Type;
+  return new rt.Tensor(name, t.data as ort.Tensor.DataType, [...t.dims]);
+}
+
+export function toOrtFeeds(rt: OrtModule, feeds: Feeds): Record<string, ort.Tensor> {
+  const out: Record<string, ort.Tensor> = {};
+  for (const [k, v] of Object.entries(feeds)) out[k] = toOrtTensor(rt, v);
+  return out;
+}
+
+/** Session options shared by calibration runs: no graph optimization, so values are those of the graph as written. */
+function sessionOptions(loaded: LoadedModel, threads: number): ort.InferenceSession.SessionOptions {
+  return {
+    graphOptimizationLevel: 'disabled',
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    externalData: loaded.externalData.map((e) => ({ path: e.path, data: e.data })),
+  } as ort.InferenceSession.SessionOptions;
+}
+
+export async function createSession(loaded: LoadedModel, model: ModelProto, threads: number): Promise<ort.InferenceSession> {
+  const rt = await loadOrt();
+  try {
+    return await rt.InferenceSession.create(encodeModel(model), sessionOptions(loaded, threads));
+  } catch (e) {
+    throw new SdqError('RUNTIME_ERROR', `${loaded.path}: onnxruntime could not load the calibration graph: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * The tensors onnxruntime's calibrators pick: inputs and outputs of the chosen nodes that are not initializers and
+ * whose element type is float32 or float16. Types come from onnxruntime itself (every candidate is exposed once as
+ * a graph output and the session's output metadata is read), so no separate shape inference is needed.
+ */
+export async function selectFloatTensors(
+  loaded: LoadedModel,
+  options: { opTypes?: readonly string[]; threads?: number } = {},
+): Promise<{ name: string; type: string }[]> {
+  const graph = loaded.model.graph;
+  if (!graph) throw new SdqError('BAD_FORMAT', `${loaded.path}: model has no graph`);
+  const inits = new Set(graph.initializer.map((t) => t.name));
+  const ops = options.opTypes ? new Set(options.opTypes) : undefined;
+  const candidates: string[] = [];
+  const seen = new Set<string>();
+  for (const node of graph.node) {
+    if (ops && !ops.has(node.opType ?? '')) continue;
+    for (const t of [...node.input, ...node.output]) {
+      if (t && !inits.has(t) && !seen.has(t)) {
+        seen.add(t);
+        candidates.push(t);
+      }
+    }
+  }
+  const inputTypes = new Map<string, string>();
+  const graphInputs = new Set(graph.input.map((i) => i.name));
+  const probe = addGraphOutputs(loaded.model, candidates.filter((t) => !graphInputs.has(t)));
+  const session = await createSession(loaded, probe, options.threads ?? 1);
+  try {
+    for (const m of [...session.inputMetadata, ...session.outputMetadata]) if (m.isTensor) inputTypes.set(m.name, m.type);
+  } finally {
+    await session.release();
+  }
+  return candidates.filter((t) => FLOAT_TYPES.has(inputTypes.get(t) ?? '')).map((name) => ({ name, type: inputTypes.get(name) ?? '' }));
+}
+
+/**
+ * Add ReduceMin/ReduceMax nodes (keepdims=1, over all axes) for each tensor and expose their results, so a run
+ * returns two numbers per tensor instead of the tensor (onnxruntime's MinMaxCalibrater does the same).
+ */
+function addMinMaxReductions(source: ModelProto, tensors: readonly { name: string; type: string }[]): { model: ModelProto; outputs: Map<string, [string, string]> } {
+  const graph = source.graph;
+  if (!graph) throw new SdqError('BAD_FORMAT', 'model has no graph');
+  const outputsOf = new Map<string, [string, string]>();
+  const added: NodeProto[] = [];
+  const attr = (name: string, i: number) => ({ name, type: 2, i, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] });
+  const node = (opType: string, input: string[], output: string[], name: string, attribute = [attr('keepdims', 1)]): NodeProto => ({
+    opType, input, output, name, attribute, metadataProps: [], deviceConfigurations: [],
+  });
+  tensors.forEach(({ name, type }, i) => {
+    let source = name;
+    if (type === 'float16') {
+      source = `sdq_calib/${i}/cast`;
+      added.push(node('Cast', [name], [source], source, [attr('to', DataType.FLOAT)]));
+    }
+    const lo = `sdq_calib/${i}/min`;
+    const hi = `sdq_calib/${i}/max`;
+    added.push(node('ReduceMin', [source], [lo], lo), node('ReduceMax', [source], [hi], hi));
+    outputsOf.set(name, [lo, hi]);
+  });
+  const model = addGraphOutputs({ ...source, graph: { ...graph, node: [...graph.node, ...added] } }, [...outputsOf.values()].flat());
+  return { model, outputs: outputsOf };
+}
+
+function readScalar(t: ort.Tensor | undefined, name: string): number {
+  if (!t || t.data.length !== 1) throw new SdqError('RUNTIME_ERROR', `calibration output for '${name}' is missing or not a single value`);
+  return Number(t.data[0]);
+}
+
+/** Per-run min/max of each tensor merged by min/max across runs (onnxruntime MinMaxCalibrater semantics). */
+async function collectMinMax(
+  loaded: LoadedModel,
+  tensors: readonly { name: string; type: string }[],
+  reader: CalibrationDataReader,
+  options: CollectRangesOptions,
+): Promise<{ ranges: Record<string, Range>; batches: number }> {
+  const { model, outputs } = addMinMaxReductions(loaded.model, tensors);
+  const session = await createSession(loaded, model, options.threads ?? 2);
+  const fetches = [...outputs.values()].flat();
+  const lo = new Map<string, number>();
+  const hi = new Map<string, number>();
+  let batches = 0;
+  try {
+    for await (const feeds of reader) {
+      const result = await session.run(toOrtFeeds(await loadOrt(), feeds), fetches);
+      for (const [name, [minName, maxName]] of outputs) {
+        let a = readScalar(result[minName], name);
+        let b = readScalar(result[maxName], name);
+        if (options.symmetric) {
+          const m = Math.max(Math.abs(a), Math.abs(b));
+          a = -m;
+          b = m;
+        }
+        lo.set(name, Math.min(lo.get(name) ?? a, a));
+        hi.set(name, Math.max(hi.get(name) ?? b, b));
+      }
+      for (const t of Object.values(result)) t.dispose();
+      batches++;
+      options.onProgress?.(batches, reader.length);
+    }
+  } finally {
+    await session.release();
+  }
+  if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
+  const ranges: Record<string, Range> = {};
+  for (const { name } of tensors) ranges[name] = [lo.get(name) ?? 0, hi.get(name) ?? 0];
+  return { ranges, batches };
+}
+
+/** Expose the tensors as outputs and feed every batch's values to histogram collectors, dropping them after. */
+async function collectHistograms(
+  loaded: LoadedModel,
+  tensors: readonly { name: string; type: string }[],
+  reader: CalibrationDataReader,
+  method: 'percentile' | 'entropy',
+  options: CollectRangesOptions,
+): Promise<{ ranges: Record<string, Range>; batches: number; resolved: Record<string, number | boolean | string> }> {
+  const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
+  const exposed = tensors.map((t) => t.name).filter((n) => !inputs.has(n));
+  const model = addGraphOutputs(loaded.model, exposed);
+  const session = await createSession(loaded, model, options.threads ?? 2);
+  const hist = createHistogramRanges(method, options);
+  let batches = 0;
+  try {
+    for await (const feeds of reader) {
+      const result = await session.run(toOrtFeeds(await loadOrt(), feeds), exposed);
+      for (const { name } of tensors) {
+        const value: CalibTensor | ort.Tensor | undefined = inputs.has(name) ? feeds[name] : result[name];
+        if (!value) throw new SdqError('RUNTIME_ERROR', `no value for tensor '${name}'`);
+        hist.collect(name, floatValues(value, name));
+      }
+      for (const t of Object.values(result)) t.dispose();
+      batches++;
+      options.onProgress?.(batches, reader.length);
+    }
+  } finally {
+    await session.release();
+  }
+  if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
+  return { ranges: hist.ranges(), batches, resolved: hist.options };
+}
+
+function floatValues(t: CalibTensor | ort.Tensor, name: string): Float32Array {
+  const data = t.data;
+  if (data instanceof Float32Array) return data;
+  throw new SdqError('UNSUPPORTED_TYPE', `tensor '${name}': histogram calibration supports float32 tensors (got ${typeof t.type === 'string' ? t.type : dtypeInfo(t.type).name})`);
+}
+
+/**
+ * Run the model over the calibration data and compute a range per tensor, the way onnxruntime's calibrators do:
+ * MinMax takes per-run min/max (in-graph reductions, so memory stays at two numbers per tensor) merged across runs;
+ * Percentile and Entropy build histograms batch by batch with @sdq/quant's HistogramCollector.
+ */
+export async function collectRanges(
+  modelPath: string,
+  reader: CalibrationDataReader,
+  options: CollectRangesOptions = {},
+): Promise<RangesFile> {
+  const method = options.method ?? 'minmax';
+  const loaded = await loadModelForRuntime(modelPath);
+  let tensors: { name: string; type: string }[];
+  if (options.tensors) {
+    const all = new Map((await selectFloatTensors(loaded, { threads: options.threads })).map((t) => [t.name, t]));
+    tensors = options.tensors.map((n) => {
+      const t = all.get(n);
+      if (!t) throw new SdqError('NOT_FOUND', `${modelPath}: no float tensor named '${n}' to calibrate`);
+      return t;
+    });
+  } else {
+    tensors = await selectFloatTensors(loaded, { opTypes: options.opTypes, threads: options.threads });
+  }
+  const base = { symmetric: options.symmetric ?? (method === 'percentile') };
+  if (method === 'minmax') {
+    const { ranges, batches } = await collectMinMax(loaded, tensors, reader, { ...options, symmetric: base.symmetric });
+    return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: base, batches, ranges };
+  }
+  if (method !== 'percentile' && method !== 'entropy') {
+    throw new SdqError('INVALID_ARGUMENT', `unknown calibration method '${String(method)}'; use minmax, percentile or entropy`);
+  }
+  const { ranges, batches, resolved } = await collectHistograms(loaded, tensors, reader, method, { ...options, symmetric: base.symmetric });
+  return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: resolved, batches, ranges };
+}
