@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { decodeModel, forEachTensor, isExternalTensor, resolveExternalData } from '@sdq/onnx';
+import { decodeModel, forEachTensor, isExternalTensor, readModel, resolveExternalData } from '@sdq/onnx';
+import { lintForTensorRT, type LintFinding } from './lint.js';
 import { SdqError } from '@sdq/quant';
 import type { PerformanceSummary, TrtexecLog } from './log.js';
 import { planEngines, type EnginePlan, type PlanOptions, type Precision, type Typing } from './plan.js';
@@ -162,6 +163,26 @@ export interface BuildEnginesOptions extends Omit<PlanOptions, 'trtVersion'> {
   readonly onLine?: (plan: EnginePlan, line: TrtexecLine) => void;
   readonly onEngine?: (event: { readonly plan: EnginePlan; readonly status: 'reused' | 'building' | 'built'; readonly reason?: string }) => void;
   readonly signal?: AbortSignal;
+  /**
+   * lintForTensorRT on each ONNX model before it is built: 'error' (default) stops before trtexec runs when the lint
+   * finds errors, 'warn' only reports them through onLint, 'off' skips the lint.
+   */
+  readonly lint?: 'error' | 'warn' | 'off';
+  readonly onLint?: (plan: EnginePlan, findings: readonly LintFinding[]) => void;
+}
+
+/** Lints the plan's model with the plan's profiles; throws under 'error' when TensorRT would reject the model. */
+async function lintPlan(plan: EnginePlan, mode: 'error' | 'warn', onLint?: BuildEnginesOptions['onLint']): Promise<readonly LintFinding[]> {
+  const model = await readModel(plan.onnx, { externalData: 'lazy' });
+  const findings = lintForTensorRT(model, { profiledInputs: plan.profiles.map((p) => p.name), baseDir: path.dirname(plan.onnx) });
+  onLint?.(plan, findings);
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (mode === 'error' && errors.length > 0) {
+    const shown = errors.slice(0, 10).map((f) => `  ${f.code}${f.node ? ` [${f.node}]` : ''}: ${f.message}`);
+    if (errors.length > 10) shown.push(`  ... (${errors.length - 10} more)`);
+    throw new SdqError('UNSUPPORTED', `${plan.component} ${plan.precision.toUpperCase()}: ${plan.onnx} has ${errors.length} TensorRT compatibility error(s); fix them before building (or pass lint: 'warn' to try anyway):\n${shown.join('\n')}`);
+  }
+  return findings;
 }
 
 export interface BuiltEngine {
@@ -170,6 +191,8 @@ export interface BuiltEngine {
   readonly reason?: string;
   readonly log?: TrtexecLog;
   readonly entry: EngineManifestEntry;
+  /** Lint findings of the model, when it was built (not when reused) and the lint was on. */
+  readonly lint?: readonly LintFinding[];
 }
 
 export interface BuildEnginesResult {
@@ -210,6 +233,8 @@ export async function buildEngines(options: BuildEnginesOptions): Promise<BuildE
       results.push({ plan, status: 'reused', entry: engines[key] });
       continue;
     }
+    const lintMode = options.lint ?? 'error';
+    const lint = lintMode === 'off' ? undefined : await lintPlan(plan, lintMode, options.onLint);
     options.onEngine?.({ plan, status: 'building', reason });
     await mkdir(path.dirname(plan.engine), { recursive: true });
     const tmpEngine = `${plan.engine}.tmp-${process.pid}`;
@@ -253,7 +278,7 @@ export async function buildEngines(options: BuildEnginesOptions): Promise<BuildE
     engines[key] = entry;
     await writeJsonAtomic(manifestPath, { format: 'sdq-tensorrt-engines', version: 1, engines } satisfies EngineManifest);
     options.onEngine?.({ plan, status: 'built', reason });
-    results.push({ plan, status: 'built', reason, log, entry });
+    results.push({ plan, status: 'built', reason, log, entry, ...(lint ? { lint } : {}) });
   }
   return { trtVersion: detected, trtexec, manifestPath, engines: results };
 }

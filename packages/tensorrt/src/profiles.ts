@@ -44,7 +44,10 @@ export interface ProfileTarget {
   readonly overrides?: Readonly<Record<string, ShapeOverride>>;
 }
 
-/** TensorRT's demo/Diffusion range for SD 1.x: batch 1-4, 256-1024 px, 512 px at opt. */
+/**
+ * sdq's default: batch 1-4, 256-1024 px, 512 px at opt. (NVIDIA's demo/Diffusion at release/10.16 goes to batch 16
+ * and 1360 px; a smaller max keeps the build's memory and the engine's activation memory down.)
+ */
 export const DEFAULT_PROFILE_TARGET: ProfileTarget = {
   batch: { min: 1, opt: 1, max: 4 },
   height: { min: 256, opt: 512, max: 1024 },

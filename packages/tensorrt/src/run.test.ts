@@ -1,13 +1,14 @@
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readModel } from '@sdq/onnx';
+import { encodeModel, readModel, tensorFromTypedArray } from '@sdq/onnx';
 import { SdqError } from '@sdq/quant';
 import { buildEngines, hashOnnxSource, readEngineManifest } from './build.js';
 import { modelInputsFromModel } from './model-inputs.js';
 import { planEngines, type ComponentModels } from './plan.js';
 import { detectTrtexecVersion, resolveTrtexec, runTrtexec, TrtexecError, type TrtexecLine } from './run.js';
 import { FAKE_TRTEXEC, FIXTURES_DIR } from './testing/paths.js';
+import { qdqConv } from './testing/qdq-model.js';
 
 // Every test here runs the real code path (spawn, streaming, log parsing, errors) against test/fake-trtexec.mjs,
 // a STAND-IN for NVIDIA's trtexec: no TensorRT exists on this machine, so no real engine is ever built here.
@@ -190,6 +191,29 @@ describe('buildEngines against the stand-in trtexec', () => {
     expect(err.code).toBe('TOOL_FAILED');
     expect(err.message).toContain('unet FP16');
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('lints each model before building: errors stop the build before trtexec runs, unless lint is warn', async () => {
+    const file = join(work, 'u8-conv.onnx');
+    writeFileSync(file, encodeModel(qdqConv({ xZp: tensorFromTypedArray('x_zp', [], new Uint8Array([128])) })));
+    const conv: ComponentModels = {
+      component: 'unet',
+      inputs: [{ name: 'x', elemType: 1, dims: ['batch', 4, 8, 8] }],
+      onnx: { int8: file },
+    };
+    const target = { overrides: { x: { min: [1, 4, 8, 8], opt: [2, 4, 8, 8], max: [4, 4, 8, 8] } } };
+    const argsLog = join(work, 'lint-args.jsonl');
+    const env = { ...envFor('11.1.0'), FAKE_TRTEXEC_ARGS_LOG: argsLog };
+    const err = await failure(buildEngines({ trtexec: FAKE_TRTEXEC, env, components: [conv], precisions: ['int8'], outDir: join(work, 'lint'), target }));
+    expect(err.code).toBe('UNSUPPORTED');
+    expect(err.message).toContain(`unet INT8: ${file} has 4 TensorRT compatibility error(s)`);
+    expect(err.message).toContain('QDQ_NONZERO_ZERO_POINT [x_q]');
+    expect(readFileSync(argsLog, 'utf8').trim().split('\n')).toEqual(['["--help"]']); // only the version check ran
+    const seen: string[] = [];
+    const ok = await buildEngines({ trtexec: FAKE_TRTEXEC, env, components: [conv], precisions: ['int8'], outDir: join(work, 'lint'), target, lint: 'warn', onLint: (_p, f) => seen.push(...f.map((x) => x.code)) });
+    expect(ok.engines[0].status).toBe('built');
+    expect(seen).toEqual(['QDQ_UINT8', 'QDQ_NONZERO_ZERO_POINT', 'QDQ_UINT8', 'QDQ_NONZERO_ZERO_POINT']);
+    expect(ok.engines[0].lint).toHaveLength(4);
   });
 
   it('refuses a --trt-version that does not match the installed trtexec', async () => {
