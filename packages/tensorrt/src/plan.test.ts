@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readModel } from '@sdq/onnx';
+import { buildSdComponents, readModel } from '@sdq/onnx';
 import { DataType, SdqError } from '@sdq/quant';
 import { modelInputsFromModel } from './model-inputs.js';
 import { formatPlan, planEngines, shellQuote, type ComponentModels, type Precision } from './plan.js';
@@ -54,6 +54,30 @@ describe('golden plans (tiny-sd from fixtures, SD 1.5 inputs) x TensorRT 10.16 /
     for (const plan of plans) {
       for (const arg of plan.argv) expect(TRTEXEC_FLAGS[version]).toContain(arg.split('=')[0]);
     }
+  });
+});
+
+describe('golden plans of a builder-made SD 1.5 (@sdq/onnx sd15 preset, shape-only weights)', () => {
+  let built: Record<string, ModelInputs>;
+  beforeAll(() => {
+    const sd15 = buildSdComponents('sd15', { weights: 'shape-only' });
+    built = { text_encoder: modelInputsFromModel(sd15.textEncoder), unet: modelInputsFromModel(sd15.unet), vae_decoder: modelInputsFromModel(sd15.vaeDecoder) };
+  });
+
+  it('has the SD 1.5 inputs described above (names, types, ranks; the builder fixes the 77 tokens)', () => {
+    for (const [component, inputs] of Object.entries(SD15)) {
+      expect(built[component].map((i) => i.name)).toEqual(inputs.map((i) => i.name));
+      expect(built[component].map((i) => i.elemType)).toEqual(inputs.map((i) => i.elemType));
+      expect(built[component].map((i) => i.dims.length)).toEqual(inputs.map((i) => i.dims.length));
+    }
+    expect(built.text_encoder[0].dims).toEqual(['batch', 77]);
+    expect(built.unet[2].dims).toEqual(['batch', 'sequence', 768]);
+  });
+
+  it.each(CASES.filter(([m]) => m === 'sd15'))('plans exactly the sd15 golden: TensorRT %s %s', (_m, version, precision) => {
+    const text = formatPlan(planEngines({ trtVersion: version, components: components('sd15', built), precisions: [precision], outDir: 'engines/sd15' }));
+    const { expected } = checkGolden(`sd15.trt${version}.${precision}.sh`, text);
+    expect(text).toBe(expected);
   });
 });
 
