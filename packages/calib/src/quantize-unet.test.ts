@@ -1,0 +1,63 @@
+import './testing/realm.js';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY } from './quantize-unet.js';
+import { npzSampleSource } from './reader.js';
+import { loadOrt } from './runtime.js';
+import { toOrtFeeds } from './stats.js';
+import { readRanges } from './artefacts.js';
+import { FIXTURES } from './testing/paths.js';
+
+const MODEL = join(FIXTURES, 'models/tiny-sd/unet/model.onnx');
+const INPUTS = join(FIXTURES, 'quant/unet_calibration_inputs.npz');
+const ortStatic = JSON.parse(await readFile(join(FIXTURES, 'quant/ort-quantize-static.json'), 'utf8')) as Record<string, { sqnr_db_vs_fp32_on_calib0: number }>;
+
+/** SQNR in dB of `test` against `ref`: 10 log10(sum ref^2 / sum (ref - test)^2). */
+function sqnrDb(ref: Float32Array, test: Float32Array): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    s += ref[i] * ref[i];
+    n += (ref[i] - test[i]) ** 2;
+  }
+  return 10 * Math.log10(s / n);
+}
+
+async function outputOnSet0(modelPath: string): Promise<Float32Array> {
+  const ort = await loadOrt();
+  const source = await npzSampleSource(INPUTS);
+  try {
+    const session = await ort.InferenceSession.create(modelPath, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+    const out = await session.run(toOrtFeeds(ort, await source.load(0)));
+    await session.release();
+    return out.out_sample.data as Float32Array;
+  } finally {
+    await source.close?.();
+  }
+}
+
+describe('quantizeUnet on the tiny UNet', () => {
+  let dir: string;
+  let fp32: Float32Array;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sdq-qunet-'));
+    fp32 = await outputOnSet0(MODEL);
+  });
+
+  it.each([
+    ['default policy (uint8 activations)', DEFAULT_UNET_INT8_POLICY, 'qdq_default'],
+    ['TensorRT policy (int8 symmetric activations)', TENSORRT_UNET_INT8_POLICY, 'qdq_trt'],
+  ])('%s beats onnxruntime quantize_static on input set 0', async (_label, policy, ortKey) => {
+    const out = join(dir, `${ortKey}.onnx`);
+    const ranges = join(dir, `${ortKey}.ranges.json`);
+    const result = await quantizeUnet(MODEL, out, { calibration: INPUTS, policy, rangesPath: ranges });
+    expect(result.report.quantizedNodes.length).toBeGreaterThan(0);
+    expect(result.report.quantizedNodes.some((n) => /conv_in|conv_out|time_embedding/.test(n))).toBe(false);
+    const sqnr = sqnrDb(fp32, await outputOnSet0(out));
+    console.log(`tiny UNet ${_label}: ${sqnr.toFixed(2)} dB vs onnxruntime ${ortStatic[ortKey].sqnr_db_vs_fp32_on_calib0.toFixed(2)} dB (${result.report.quantizedNodes.length} nodes)`);
+    expect(sqnr).toBeGreaterThan(ortStatic[ortKey].sqnr_db_vs_fp32_on_calib0);
+    expect(Object.keys(await readRanges(ranges)).length).toBe(Object.keys(result.ranges.ranges).length);
+    expect((await readdir(dir)).some((f) => f.includes('.tmp-'))).toBe(false);
+  });
+});
