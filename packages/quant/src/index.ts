@@ -29,3 +29,5 @@ export {
   float32BitsToBfloat16Bits,
 } from './float16.js';
 export type { Float16ClampOptions } from './float16.js';
+export { HistogramCollector, histogramUniform, histogramEdges, percentileRange, entropyRange } from './histogram.js';
+export type { HistogramMethod, HistogramCollectorOptions, HistogramState, DistributionResult, TensorRange } from './histogram.js';

@@ -26,10 +26,12 @@ interface QuantRow extends QuantTypeInfo {
 }
 
 // onnxruntime quant_utils.py: ONNX_INT_TYPE_RANGE / ONNX_INT_TYPE_SYMMETRIC_RANGE / ONNX_INT_TYPE_REDUCED_RANGE.
+// onnxruntime 1.30 keeps the full range for symmetric uint8 (fixtures/quant/quantmath.json: [0, 255], zero point 128);
+// uint16 is assumed to follow uint8 (no 1.30 reference case for it).
 const QUANT_TYPES: readonly QuantRow[] = [
-  { name: 'uint8', type: DataType.UINT8, bits: 8, signed: false, min: 0, max: 255, array: Uint8Array, symmetricRange: [0, 254], reducedRange: [0, 127] },
+  { name: 'uint8', type: DataType.UINT8, bits: 8, signed: false, min: 0, max: 255, array: Uint8Array, reducedRange: [0, 127] },
   { name: 'int8', type: DataType.INT8, bits: 8, signed: true, min: -128, max: 127, array: Int8Array, symmetricRange: [-127, 127], reducedRange: [-64, 64] },
-  { name: 'uint16', type: DataType.UINT16, bits: 16, signed: false, min: 0, max: 65535, array: Uint16Array, symmetricRange: [0, 65534], reducedRange: [0, 32767] },
+  { name: 'uint16', type: DataType.UINT16, bits: 16, signed: false, min: 0, max: 65535, array: Uint16Array, reducedRange: [0, 32767] },
   { name: 'int16', type: DataType.INT16, bits: 16, signed: true, min: -32768, max: 32767, array: Int16Array, symmetricRange: [-32767, 32767], reducedRange: [-16384, 16384] },
   { name: 'uint4', type: DataType.UINT4, bits: 4, signed: false, min: 0, max: 15, array: Uint8Array, reducedRange: [0, 7] },
   { name: 'int4', type: DataType.INT4, bits: 4, signed: true, min: -8, max: 7, array: Int8Array, reducedRange: [-4, 3] },
@@ -47,7 +49,7 @@ export function quantTypeInfo(type: QuantTypeLike): QuantTypeInfo {
 }
 
 export interface QuantRangeOptions {
-  /** Symmetric quantization: int8 [-127, 127], uint8 [0, 254], ... (onnxruntime's `symmetric`). */
+  /** Symmetric quantization: int8 [-127, 127], int16 [-32767, 32767]; unsigned types keep their full range (onnxruntime's `symmetric`). */
   readonly symmetric?: boolean;
   /** 7-bit style reduced range: int8 [-64, 64], uint8 [0, 127], ... (onnxruntime's `reduce_range`, wins over symmetric). */
   readonly reduceRange?: boolean;
