@@ -27,3 +27,11 @@ export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } 
 export { captureUnetInputs, calibrationPrompts, DEFAULT_INT8_RECIPE, INT8_AVAILABLE } from './int8.js';
 export type { Int8Recipe } from './int8.js';
 export { readPromptFile } from './prompts.js';
+export { buildEngines, resolvePrecisionDirs } from './engines.js';
+export type { BuildEnginesOptions, BuildEnginesSummary } from './engines.js';
+export { generateImage } from './generate.js';
+export type { GenerateImageOptions } from './generate.js';
+export { convertPath } from './convert.js';
+export type { ConvertOptions, ConvertResult } from './convert.js';
+export { createFixture, FIXTURE_PRESETS } from './fixture.js';
+export { SCHEDULERS } from './runtime/ort-generator.js';

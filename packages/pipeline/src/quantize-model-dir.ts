@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { readModel, writeModel, convertToFloat16 } from '@sdq/onnx';
+import { readModel, writeModel, convertToFloat16, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
 import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
@@ -19,6 +19,8 @@ export interface QuantizeModelDirOptions {
   /** Reuse an existing output made from the same source with the same recipe (default true). */
   reuse?: boolean;
   int8?: Partial<Int8Recipe>;
+  /** FP16 conversion: keep float32 inputs/outputs (default true: pipelines feed float32), extra blocked op types. */
+  fp16?: { keepIoTypes?: boolean; blockOps?: readonly string[] };
   threads?: number;
   onProgress?: ProgressListener;
 }
@@ -58,7 +60,7 @@ async function onnxComponents(dir: string): Promise<string[]> {
 }
 
 /** FP16 copy of one component: convertToFloat16 with float32 IO kept (callers feed float32). */
-export async function convertComponentToFp16(srcModel: string, dstModel: string): Promise<void> {
+export async function convertComponentToFp16(srcModel: string, dstModel: string, options: { keepIoTypes?: boolean; blockOps?: readonly string[] } = {}): Promise<void> {
   let model;
   try {
     model = await readModel(srcModel);
@@ -66,7 +68,11 @@ export async function convertComponentToFp16(srcModel: string, dstModel: string)
     if (err instanceof SdqError) throw new SdqError(err.code, `${srcModel}: ${err.message}; re-export or re-copy this component`, { cause: err });
     throw err;
   }
-  const fp16 = convertToFloat16(model, { keepIoTypes: true, baseDir: path.dirname(srcModel) });
+  const fp16 = convertToFloat16(model, {
+    keepIoTypes: options.keepIoTypes ?? true,
+    blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
+    baseDir: path.dirname(srcModel),
+  });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   await writeModel(fp16, dstModel, { externalData: 'auto' });
 }
@@ -107,12 +113,13 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
 
   if (precisions.includes('fp16')) {
     const target = path.join(outDir, 'fp16');
-    const r = await makeDir('fp16', modelDir, target, { fp16: { keepIoTypes: true, components } }, reuse, async (tmp) => {
+    const fp16Options = { keepIoTypes: options.fp16?.keepIoTypes ?? true, blockOps: [...(options.fp16?.blockOps ?? [])] };
+    const r = await makeDir('fp16', modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
       await copyNonOnnx(modelDir, tmp, new Set(components));
       let done = 0;
       progress({ task: 'convert FP16', done, total: components.length });
       for (const c of components) {
-        await convertComponentToFp16(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'));
+        await convertComponentToFp16(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), fp16Options);
         progress({ task: 'convert FP16', done: ++done, total: components.length, detail: c });
       }
       return [];

@@ -155,7 +155,9 @@ export const benchCommand: Command = {
         'time per stage (mean ms per generation):',
         formatTextTable(STAGE_HEADER, stageRows(r)),
         '',
-        ...(r.precisions.some((p) => p.fidelity) ? [`fidelity: prompts judged faithful of ${r.precisions.find((p) => p.fidelity)!.fidelity!.total} (foreground >= 3%, background >= 50% of pixels in colour)`] : []),
+        ...(r.precisions.some((p) => p.fidelity)
+          ? [`fidelity = faithful images / prompts (${r.precisions.find((p) => p.fidelity)!.fidelity!.steps} steps; faithful: >= 3% of pixels in the shape's colour and >= 50% in the background's)`]
+          : []),
         ...r.notes.map((n) => `note: ${n}`),
         ...(written ? [`report: ${written.html}`] : []),
         `total ${(r.totalMs / 1000).toFixed(1)} s`,

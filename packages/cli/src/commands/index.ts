@@ -1,6 +1,10 @@
 // The registry: only commands whose library API exists are listed (a missing one is absent, never a stub).
 import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
+import { convertCommand } from './convert.js';
+import { buildCommand } from './build.js';
+import { generateCommand } from './generate.js';
 import { benchCommand } from './bench.js';
+import { fixtureCreateCommand } from './fixture.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, convertCommand, buildCommand, generateCommand, benchCommand, fixtureCreateCommand];

@@ -1,0 +1,65 @@
+// convertPath: FP16 conversion of one .onnx file or a whole model dir (sdq convert).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { SdqError } from '@sdq/quant';
+import { readModel, writeModel, convertToFloat16, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
+import { writeDirAtomic, assertWritableParent, sizeOnDisk } from './fs-atomic.js';
+import { quantizeModelDir } from './quantize-model-dir.js';
+
+export interface ConvertOptions {
+  to: 'fp16';
+  keepIoTypes?: boolean;
+  /** Extra op types kept in float32 (added to the default block list). */
+  blockOps?: readonly string[];
+  onProgress?: import('./progress.js').ProgressListener;
+}
+
+export interface ConvertResult {
+  input: string;
+  output: string;
+  kind: 'model' | 'dir';
+  bytesIn: number;
+  bytesOut: number;
+  ms: number;
+}
+
+export async function convertPath(input: string, output: string, options: ConvertOptions): Promise<ConvertResult> {
+  if (options.to !== 'fp16') throw new SdqError('INVALID_ARGUMENT', `--to ${String(options.to)} is not supported; use --to fp16`);
+  let st;
+  try {
+    st = await fs.stat(input);
+  } catch {
+    throw new SdqError('NOT_FOUND', `${input} does not exist; pass an .onnx file or a model dir`);
+  }
+  const t0 = performance.now();
+  await assertWritableParent(output);
+  if (st.isDirectory()) {
+    const parent = `${output}.convert-${process.pid}`;
+    try {
+      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps } });
+      await fs.rm(output, { recursive: true, force: true });
+      await fs.rename(path.join(parent, 'fp16'), output);
+    } finally {
+      await fs.rm(parent, { recursive: true, force: true });
+    }
+    return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0 };
+  }
+  const model = await readModel(input);
+  const fp16 = convertToFloat16(model, {
+    keepIoTypes: options.keepIoTypes ?? false,
+    blockOps: options.blockOps ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
+    baseDir: path.dirname(input),
+  });
+  // External data files go next to the model: build both in a temp dir, then move them into place.
+  const tmpDir = `${output}.dir-${process.pid}`;
+  let bytesOut = 0;
+  await writeDirAtomic(tmpDir, async (tmp) => {
+    await writeModel(fp16, path.join(tmp, path.basename(output)), { externalData: 'auto' });
+    const files = await fs.readdir(tmp);
+    for (const f of files) bytesOut += (await fs.stat(path.join(tmp, f))).size;
+    for (const f of files) if (f !== path.basename(output)) await fs.rename(path.join(tmp, f), path.join(path.dirname(output), f));
+    await fs.rename(path.join(tmp, path.basename(output)), output);
+  });
+  await fs.rm(tmpDir, { recursive: true, force: true });
+  return { input, output, kind: 'model', bytesIn: await sizeOnDisk(input), bytesOut, ms: performance.now() - t0 };
+}

@@ -1,0 +1,20 @@
+// createFixture: SD-shaped synthetic model dirs (tiny, small, sd15) in the optimum layout, from @sdq/onnx's presets.
+import * as path from 'node:path';
+import { SdqError } from '@sdq/quant';
+import { writeSdModelDir, SD_PRESETS, type SdModelDirSummary, type SdPresetName } from '@sdq/onnx';
+import { assertWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
+
+export const FIXTURE_PRESETS = Object.keys(SD_PRESETS) as SdPresetName[];
+
+export async function createFixture(preset: string, out: string, options: { tokenizerDir?: string; seed?: number; overwrite?: boolean } = {}): Promise<SdModelDirSummary & { bytes: number; ms: number }> {
+  if (!(FIXTURE_PRESETS as string[]).includes(preset)) {
+    throw new SdqError('INVALID_ARGUMENT', `unknown preset "${preset}"; use one of ${FIXTURE_PRESETS.join(', ')}`);
+  }
+  if (!options.overwrite && (await exists(out))) {
+    throw new SdqError('INVALID_ARGUMENT', `${out} already exists; choose a new --out or pass --force to replace it`);
+  }
+  await assertWritableParent(out);
+  const t0 = performance.now();
+  const summary = writeSdModelDir(path.resolve(out), preset as SdPresetName, { tokenizerDir: options.tokenizerDir, seed: options.seed, overwrite: options.overwrite });
+  return { ...summary, bytes: await sizeOnDisk(summary.dir), ms: performance.now() - t0 };
+}

@@ -1,0 +1,29 @@
+// generateImage: one text-to-image run to a PNG file (written atomically), with timings.
+import * as path from 'node:path';
+import type { GenerateParams, GenerationTimings } from './generator.js';
+import type { RgbImage } from './image.js';
+import { encodePng } from './image.js';
+import { checkModelDir } from './model-dir.js';
+import { assertWritableParent, writeFileAtomic } from './fs-atomic.js';
+import { openDiffusionGenerator } from './runtime/ort-generator.js';
+
+export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
+  scheduler: string;
+  threads?: number;
+  /** PNG path; nothing is written when omitted. */
+  out?: string;
+  onStep?: (step: number, total: number) => void;
+}
+
+export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
+  await checkModelDir(modelDir);
+  if (options.out) await assertWritableParent(options.out);
+  const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
+  try {
+    const { image, timings } = await generator.generate(options);
+    if (options.out) await writeFileAtomic(path.resolve(options.out), encodePng(image));
+    return { image, timings, out: options.out };
+  } finally {
+    await generator.dispose();
+  }
+}
