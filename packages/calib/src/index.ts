@@ -34,3 +34,5 @@ export {
   UNET_SENSITIVE_LAYERS,
 } from './quantize-unet.js';
 export type { QuantizeUnetOptions, QuantizeUnetResult, QuantizeUnetProgress } from './quantize-unet.js';
+export { captureUnetInputs } from './capture.js';
+export type { GenerateWithUnetHook, UnetStepInputs, StepTensor, CaptureOptions, CaptureProgress, CaptureResult } from './capture.js';
