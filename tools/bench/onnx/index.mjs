@@ -129,6 +129,17 @@ function ensureSdUnet() {
   return model;
 }
 
+/** The same UNet as the dynamo exporter would write it: IR 10, opset 18, node metadata_props (graph only, no data). */
+function ensureSdUnetIr10() {
+  const path = join(tmpdir(), 'sdq-bench-onnx', `${PRESET}-unet-ir10-graph.onnx`);
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true });
+  const m = onnx.buildUnet(onnx.resolveSdConfig(PRESET).unet, { weights: 'shape-only', irVersion: 10, opset: 18 });
+  writeFileSync(`${path}.tmp-${process.pid}`, onnx.encodeModel(m));
+  renameSync(`${path}.tmp-${process.pid}`, path);
+  return path;
+}
+
 /** Peak RSS of a fresh process that loads the model with all external data, vs the weight bytes. */
 function memoryBench(path) {
   const code = `
@@ -164,6 +175,7 @@ results.parse.push(parseBench('tiny-sd text encoder', join(ROOT, 'fixtures/model
 if (!SKIP_BIG) {
   const big = ensureSdUnet();
   results.parse.push(parseBench(`${PRESET} UNet (graph)`, big));
+  results.parse.push(parseBench(`${PRESET} UNet IR10+metadata`, ensureSdUnetIr10()));
   results.cold.push(coldBench(`${PRESET} UNet (graph)`, big));
   results.memory = memoryBench(big);
 }
