@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { readModel, tensorFromTypedArray } from '@sdq/onnx';
+import { readFileSync } from 'node:fs';
+import { insertQdq, readModel, tensorFromTypedArray, type ModelProto, type QdqPolicy } from '@sdq/onnx';
 import { DataType } from '@sdq/quant';
 import { lintForTensorRT, type LintFinding } from './lint.js';
 import { modelInputsFromModel } from './model-inputs.js';
@@ -91,5 +92,30 @@ describe('lintForTensorRT', () => {
     const profile = profileForComponent(component, modelInputsFromModel(model));
     const findings = lintForTensorRT(model, { profiledInputs: profile.inputs.map((p) => p.name) });
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  describe("@sdq/onnx insertQdq output on tiny-sd's UNet (fixture MinMax ranges)", () => {
+    let unet: ModelProto;
+    let ranges: Record<string, [number, number]>;
+    beforeAll(async () => {
+      unet = await readModel(join(FIXTURES_DIR, 'models/tiny-sd/unet/model.onnx'));
+      ranges = (JSON.parse(readFileSync(join(FIXTURES_DIR, 'quant/calibration-ranges.json'), 'utf8')) as { methods: { minmax: { ranges: Record<string, [number, number]> } } }).methods.minmax.ranges;
+    });
+    const profiled = { profiledInputs: ['sample', 'timestep', 'encoder_hidden_states'], externalData: true };
+
+    it.each<[string, QdqPolicy]>([
+      ['S8S8 per-channel (the TensorRT form)', {}],
+      ['S8S8 with outputs and attention MatMuls', { quantizeOutputs: true, activationMatMuls: true }],
+      ['S8S8 per-tensor weights', { perChannel: false }],
+    ])('%s: no TensorRT errors', (_label, policy) => {
+      const findings = lintForTensorRT(insertQdq(unet, ranges, policy), profiled);
+      expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+    });
+
+    it('U8S8 (onnxruntime\'s default) is rejected: uint8 and nonzero zero points on the activations', () => {
+      const findings = lintForTensorRT(insertQdq(unet, ranges, { activationType: 'uint8' }), profiled);
+      const errorCodes = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.code));
+      expect([...errorCodes].sort()).toEqual(['QDQ_NONZERO_ZERO_POINT', 'QDQ_UINT8']);
+    });
   });
 });
