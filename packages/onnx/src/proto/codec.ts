@@ -433,108 +433,64 @@ function varint64Size(lo: number, hi: number): number {
   return 10;
 }
 
-function scalarSize(kind: number, v: unknown): number {
-  switch (kind) {
-    case K_INT32: {
-      const n = v as number;
-      return n >= 0 ? varintSize32(n) : 10;
-    }
-    case K_INT64N:
-    case K_INT64:
-    case K_UINT64: {
-      if (typeof v === 'number' && v >= 0 && v < 0x10000000) return varintSize32(v);
-      split64(v as Int64, scratch);
-      return varint64Size(scratch.lo, scratch.hi);
-    }
-    case K_FLOAT:
-      return 4;
-    case K_DOUBLE:
-      return 8;
-    default:
-      throw new SdqError('INVALID_ARGUMENT', `kind ${kind} is not a scalar`);
-  }
-}
-
-function checkValue(cm: CMessage, f: CField, v: unknown): void {
+function badValue(type: string, field: string, v: unknown): SdqError {
   const t = typeof v;
-  const ok =
-    f.kind === K_STRING ? t === 'string'
-    : f.kind === K_BYTES ? v instanceof Uint8Array
-    : f.kind === K_MESSAGE ? t === 'object' && v !== null
-    : f.kind === K_FLOAT || f.kind === K_DOUBLE || f.kind === K_INT32 ? t === 'number'
-    : t === 'number' || t === 'bigint';
-  if (!ok) throw new SdqError('INVALID_ARGUMENT', `${cm.name}.${f.name} holds ${t === 'object' ? Object.prototype.toString.call(v) : t}, which does not fit the ONNX schema; fix the model object before encoding`);
+  return new SdqError('INVALID_ARGUMENT', `${type}.${field} holds ${t === 'object' ? Object.prototype.toString.call(v) : `${t} ${String(v)}`}, which does not fit the ONNX schema; fix the model object before encoding`);
 }
 
-/** Pass 1: byte size of `msg` (without its own tag/length); pushes nested sizes in pre-order. */
-function sizeOf(cm: CMessage, msg: Msg, sizes: number[], depth: number): number {
-  if (depth > MAX_DEPTH) throw new SdqError('INVALID_ARGUMENT', `${cm.name} nested deeper than ${MAX_DEPTH} levels (a cycle in the model object?)`);
-  let total = 0;
-  const fields = cm.fields;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    const v = msg[f.name];
-    if (v === undefined || v === null) continue;
-    if (f.repeated) {
-      if (!Array.isArray(v)) throw new SdqError('INVALID_ARGUMENT', `${cm.name}.${f.name} must be an array`);
-      const n = v.length;
-      if (n === 0) continue;
-      if (f.packed) {
-        let payload = 0;
-        if (f.kind === K_FLOAT) payload = 4 * n;
-        else if (f.kind === K_DOUBLE) payload = 8 * n;
-        else for (let j = 0; j < n; j++) payload += scalarSize(f.kind, v[j]);
-        sizes.push(payload);
-        total += f.tagSize + varintSize32(payload) + payload;
-        continue;
-      }
-      for (let j = 0; j < n; j++) total += f.tagSize + valueSize(cm, f, v[j], sizes, depth);
-    } else {
-      total += f.tagSize + valueSize(cm, f, v, sizes, depth);
-    }
-  }
-  const unknown = msg.unknownFields;
-  if (unknown !== undefined) for (const u of unknown) total += u.byteLength;
-  return total;
-}
-
-/** Size of one value including its length prefix (for length-delimited kinds). */
-function valueSize(cm: CMessage, f: CField, v: unknown, sizes: number[], depth: number): number {
-  switch (f.kind) {
-    case K_STRING: {
-      if (typeof v !== 'string') checkValue(cm, f, v);
-      const len = utf8Length(v as string);
-      return varintSize32(len) + len;
-    }
-    case K_BYTES: {
-      if (!(v instanceof Uint8Array)) checkValue(cm, f, v);
-      const len = (v as Uint8Array).byteLength;
-      return varintSize32(len) + len;
-    }
-    case K_MESSAGE: {
-      if (typeof v !== 'object' || v === null) checkValue(cm, f, v);
-      const idx = sizes.length;
-      sizes.push(0);
-      const len = sizeOf(f.msg!, v as Msg, sizes, depth + 1);
-      sizes[idx] = len;
-      return varintSize32(len) + len;
-    }
-    default:
-      checkValue(cm, f, v);
-      return scalarSize(f.kind, v);
-  }
-}
+/** Per-kind size helpers used by the generated size functions; each checks the value's JS type. */
+const sizeHelpers = {
+  str(v: unknown, type: string, field: string, S: number[]): number {
+    if (typeof v !== 'string') throw badValue(type, field, v);
+    const len = utf8Length(v);
+    S.push(len);
+    return varintSize32(len) + len;
+  },
+  bytes(v: unknown, type: string, field: string): number {
+    if (!(v instanceof Uint8Array)) throw badValue(type, field, v);
+    return varintSize32(v.byteLength) + v.byteLength;
+  },
+  int32(v: unknown, type: string, field: string): number {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw badValue(type, field, v);
+    return v >= 0 ? varintSize32(v) : 10;
+  },
+  int64(v: unknown, type: string, field: string): number {
+    if (typeof v === 'number') {
+      if (v >= 0 && v < 0x10000000) return varintSize32(v);
+    } else if (typeof v !== 'bigint') throw badValue(type, field, v);
+    split64(v as Int64, scratch);
+    return varint64Size(scratch.lo, scratch.hi);
+  },
+  num(v: unknown, type: string, field: string): void {
+    if (typeof v !== 'number') throw badValue(type, field, v);
+  },
+  arr(v: unknown, type: string, field: string): void {
+    if (!Array.isArray(v)) throw badValue(type, field, v);
+  },
+  obj(v: unknown, type: string, field: string): void {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Uint8Array) throw badValue(type, field, v);
+  },
+  deep(type: string): SdqError {
+    return new SdqError('INVALID_ARGUMENT', `${type} nested deeper than ${MAX_DEPTH} levels (a cycle in the model object?)`);
+  },
+  raw(v: unknown, type: string): number {
+    if (!(v instanceof Uint8Array)) throw badValue(type, 'unknownFields', v);
+    return v.byteLength;
+  },
+  vsize: varintSize32,
+};
 
 class Writer {
   readonly buf: Buffer;
   readonly view: DataView;
   pos = 0;
-  sizeIdx = 0;
-  readonly sizes: number[];
+  /** Cursor into the sizes recorded by the size pass (nested lengths, packed payloads, string byte lengths). */
+  si = 0;
+  readonly S: number[];
   constructor(buf: Buffer, sizes: number[]) {
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    this.sizes = sizes;
+    this.S = sizes;
   }
 
   uint32(v: number): void {
@@ -546,6 +502,11 @@ class Writer {
     }
     buf[pos++] = v;
     this.pos = pos;
+  }
+
+  /** Length prefix recorded by the size pass. */
+  len(): void {
+    this.uint32(this.S[this.si++]!);
   }
 
   varint64(lo: number, hi: number): void {
@@ -586,113 +547,171 @@ class Writer {
     this.varint64(scratch.lo, scratch.hi);
   }
 
-  string(s: string): void {
-    const n = s.length;
-    const len = utf8Length(s);
+  float(v: number): void {
+    this.view.setFloat32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  double(v: number): void {
+    this.view.setFloat64(this.pos, v, true);
+    this.pos += 8;
+  }
+
+  str(s: string): void {
+    const len = this.S[this.si++]!;
     this.uint32(len);
     const buf = this.buf;
-    if (len === n) {
+    const n = s.length;
+    if (len === n && n < 64) {
       let pos = this.pos;
       for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
       this.pos = pos;
     } else {
-      this.pos += buf.write(s, this.pos, len, 'utf8');
+      this.pos += buf.write(s, this.pos, len, len === n ? 'latin1' : 'utf8');
     }
   }
 
-  scalar(kind: number, v: unknown): void {
-    switch (kind) {
+  bytes(b: Uint8Array): void {
+    this.uint32(b.byteLength);
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+  }
+
+  raw(b: Uint8Array): void {
+    this.buf.set(b, this.pos);
+    this.pos += b.byteLength;
+  }
+}
+
+type SizeFn = (o: Msg, S: number[], depth: number) => number;
+type WriteFn = (w: Writer, o: Msg) => void;
+
+/**
+ * Generates, per message type, a size function (pass 1: total size, pushing nested lengths, packed payload sizes and
+ * string byte lengths in write order) and a write function (pass 2) with the fields in field-number order.
+ */
+function generateEncoders(messages: Map<string, CMessage>): { size: Map<string, SizeFn>; write: Map<string, WriteFn> } {
+  const lines: string[] = [];
+  const q = JSON.stringify;
+  const sizeExpr = (f: CField, v: string, type: string): string => {
+    switch (f.kind) {
+      case K_STRING:
+        return `H.str(${v}, ${q(type)}, ${q(f.name)}, S)`;
+      case K_BYTES:
+        return `H.bytes(${v}, ${q(type)}, ${q(f.name)})`;
       case K_INT32:
-        this.int32(v as number);
-        return;
+        return `H.int32(${v}, ${q(type)}, ${q(f.name)})`;
       case K_FLOAT:
-        this.view.setFloat32(this.pos, v as number, true);
-        this.pos += 4;
-        return;
+        return `(H.num(${v}, ${q(type)}, ${q(f.name)}), 4)`;
       case K_DOUBLE:
-        this.view.setFloat64(this.pos, v as number, true);
-        this.pos += 8;
-        return;
+        return `(H.num(${v}, ${q(type)}, ${q(f.name)}), 8)`;
       default:
-        this.int64(v as Int64);
+        return `H.int64(${v}, ${q(type)}, ${q(f.name)})`;
     }
+  };
+  const writeStmt = (f: CField, v: string): string => {
+    switch (f.kind) {
+      case K_STRING:
+        return `w.str(${v});`;
+      case K_BYTES:
+        return `w.bytes(${v});`;
+      case K_INT32:
+        return `w.int32(${v});`;
+      case K_FLOAT:
+        return `w.float(${v});`;
+      case K_DOUBLE:
+        return `w.double(${v});`;
+      case K_MESSAGE:
+        return `w.len(); w_${f.msg!.name}(w, ${v});`;
+      default:
+        return `w.int64(${v});`;
+    }
+  };
+  for (const cm of messages.values()) {
+    const T = cm.name;
+    // size pass
+    lines.push(`function s_${T}(o, S, depth) {`);
+    lines.push(`  if (depth > MAX_DEPTH) throw H.deep(${q(T)});`);
+    lines.push(`  let n = 0; let v;`);
+    for (const f of cm.fields) {
+      lines.push(`  v = o.${f.name};`);
+      lines.push(`  if (v !== undefined && v !== null) {`);
+      if (f.repeated) {
+        lines.push(`    H.arr(v, ${q(T)}, ${q(f.name)});`);
+        if (f.packed) {
+          lines.push(`    if (v.length > 0) {`);
+          if (f.kind === K_FLOAT || f.kind === K_DOUBLE) {
+            lines.push(`      for (let i = 0; i < v.length; i++) H.num(v[i], ${q(T)}, ${q(f.name)});`);
+            lines.push(`      const p = v.length * ${f.kind === K_FLOAT ? 4 : 8};`);
+          } else {
+            lines.push(`      let p = 0; for (let i = 0; i < v.length; i++) p += ${sizeExpr(f, 'v[i]', T)};`);
+          }
+          lines.push(`      S.push(p); n += ${f.tagSize} + H.vsize(p) + p;`);
+          lines.push(`    }`);
+        } else if (f.kind === K_MESSAGE) {
+          lines.push(`    for (let i = 0; i < v.length; i++) { const x = v[i]; H.obj(x, ${q(T)}, ${q(f.name)}); const k = S.length; S.push(0); const len = s_${f.msg!.name}(x, S, depth + 1); S[k] = len; n += ${f.tagSize} + H.vsize(len) + len; }`);
+        } else {
+          lines.push(`    for (let i = 0; i < v.length; i++) n += ${f.tagSize} + ${sizeExpr(f, 'v[i]', T)};`);
+        }
+      } else if (f.kind === K_MESSAGE) {
+        lines.push(`    H.obj(v, ${q(T)}, ${q(f.name)}); const k = S.length; S.push(0); const len = s_${f.msg!.name}(v, S, depth + 1); S[k] = len; n += ${f.tagSize} + H.vsize(len) + len;`);
+      } else {
+        lines.push(`    n += ${f.tagSize} + ${sizeExpr(f, 'v', T)};`);
+      }
+      lines.push(`  }`);
+    }
+    lines.push(`  v = o.unknownFields;`);
+    lines.push(`  if (v !== undefined && v !== null) { H.arr(v, ${q(T)}, 'unknownFields'); for (let i = 0; i < v.length; i++) n += H.raw(v[i], ${q(T)}); }`);
+    lines.push(`  return n;`);
+    lines.push(`}`);
+    // write pass
+    lines.push(`function w_${T}(w, o) {`);
+    lines.push(`  let v;`);
+    for (const f of cm.fields) {
+      lines.push(`  v = o.${f.name};`);
+      if (f.repeated) {
+        if (f.packed) {
+          lines.push(`  if (v !== undefined && v !== null && v.length > 0) { w.uint32(${f.packedTag}); w.len(); for (let i = 0; i < v.length; i++) ${writeStmt(f, 'v[i]')} }`);
+        } else {
+          lines.push(`  if (v !== undefined && v !== null) for (let i = 0; i < v.length; i++) { w.uint32(${f.tag}); ${writeStmt(f, 'v[i]')} }`);
+        }
+      } else {
+        lines.push(`  if (v !== undefined && v !== null) { w.uint32(${f.tag}); ${writeStmt(f, 'v')} }`);
+      }
+    }
+    lines.push(`  v = o.unknownFields;`);
+    lines.push(`  if (v !== undefined && v !== null) for (let i = 0; i < v.length; i++) w.raw(v[i]);`);
+    lines.push(`}`);
   }
+  const names = [...messages.keys()];
+  lines.push(`return { size: { ${names.map((n) => `${n}: s_${n}`).join(', ')} }, write: { ${names.map((n) => `${n}: w_${n}`).join(', ')} } };`);
+  // code generation from the static schema table only; no input data reaches the generated source
+  const factory = new Function('MAX_DEPTH', 'H', lines.join('\n')) as (max: number, h: typeof sizeHelpers) => { size: Record<string, SizeFn>; write: Record<string, WriteFn> };
+  const made = factory(MAX_DEPTH, sizeHelpers);
+  return { size: new Map(Object.entries(made.size)), write: new Map(Object.entries(made.write)) };
 }
 
-function writeValue(w: Writer, f: CField, v: unknown): void {
-  switch (f.kind) {
-    case K_STRING:
-      w.string(v as string);
-      return;
-    case K_BYTES: {
-      const b = v as Uint8Array;
-      w.uint32(b.byteLength);
-      w.buf.set(b, w.pos);
-      w.pos += b.byteLength;
-      return;
-    }
-    case K_MESSAGE:
-      w.uint32(w.sizes[w.sizeIdx++]!);
-      writeMessage(w, f.msg!, v as Msg);
-      return;
-    default:
-      w.scalar(f.kind, v);
-  }
-}
-
-function writeMessage(w: Writer, cm: CMessage, msg: Msg): void {
-  const fields = cm.fields;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    const v = msg[f.name];
-    if (v === undefined || v === null) continue;
-    if (f.repeated) {
-      const arr = v as unknown[];
-      const n = arr.length;
-      if (n === 0) continue;
-      if (f.packed) {
-        w.uint32(f.packedTag);
-        w.uint32(w.sizes[w.sizeIdx++]!);
-        for (let j = 0; j < n; j++) w.scalar(f.kind, arr[j]);
-        continue;
-      }
-      for (let j = 0; j < n; j++) {
-        w.uint32(f.tag);
-        writeValue(w, f, arr[j]);
-      }
-    } else {
-      w.uint32(f.tag);
-      writeValue(w, f, v);
-    }
-  }
-  const unknown = msg.unknownFields;
-  if (unknown !== undefined) {
-    for (const u of unknown) {
-      w.buf.set(u, w.pos);
-      w.pos += u.byteLength;
-    }
-  }
-}
+const ENCODERS = generateEncoders(COMPILED);
 
 /** Largest message protobuf implementations accept (2 GiB - 1). */
 export const MAX_PROTOBUF_BYTES = 0x7fffffff;
 
 /** Byte size `encodeMessage` would produce. */
 export function encodedSize(type: string, msg: object): number {
-  return sizeOf(compiled(type), msg as Msg, [], 0);
+  return ENCODERS.size.get(compiled(type).name)!(msg as Msg, [], 0);
 }
 
 /** Encodes one message of `type` into a new buffer of exactly its size. */
 export function encodeMessage(type: string, msg: object, what = type): Uint8Array {
   const cm = compiled(type);
   const sizes: number[] = [];
-  const size = sizeOf(cm, msg as Msg, sizes, 0);
+  const size = ENCODERS.size.get(cm.name)!(msg as Msg, sizes, 0);
   if (size > MAX_PROTOBUF_BYTES) {
     throw new SdqError('INVALID_ARGUMENT', `${what} would be ${size} bytes, over protobuf's 2 GiB limit; write it with external data (writeModel(..., { externalData: true }))`);
   }
   const buf = Buffer.allocUnsafeSlow(size);
   const w = new Writer(buf, sizes);
-  writeMessage(w, cm, msg as Msg);
+  ENCODERS.write.get(cm.name)!(w, msg as Msg);
   if (w.pos !== size) throw new SdqError('RUNTIME_ERROR', `internal: encoded ${w.pos} bytes for ${what}, expected ${size}`);
   return buf;
 }
