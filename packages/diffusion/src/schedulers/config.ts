@@ -1,6 +1,11 @@
 import { SdqError } from '@sdq/quant';
 import { cosineBetas, cumprodF32, f, rescaleZeroTerminalSnr, torchLinspaceF32 } from './math.js';
 
+/** Options whose `true` changes the sampling schedule; logged when a class ignores them. */
+const INTENT_KEYS: ReadonlySet<string> = new Set([
+  'use_karras_sigmas', 'use_exponential_sigmas', 'use_beta_sigmas', 'use_lu_lambdas', 'use_flow_sigmas', 'thresholding',
+]);
+
 /** The content of a model's `scheduler/scheduler_config.json` (diffusers format). */
 export type SchedulerConfig = Readonly<Record<string, unknown>>;
 
@@ -83,9 +88,10 @@ export class ConfigReader {
 
   /** Logs the keys nothing read (diffusers ignores them with a warning). */
   finish(): void {
-    // Other classes' options are dropped quietly unless switched on (true), which signals an intent this class ignores.
+    // Other classes' options are dropped quietly (as diffusers does), except sigma-schedule switches turned on:
+    // they signal an intent this class does not honour.
     const ignored = Object.keys(this.raw).filter(
-      (k) => !k.startsWith('_') && !this.used.has(k) && !(this.quietKeys.has(k) && this.raw[k] !== true),
+      (k) => !k.startsWith('_') && !this.used.has(k) && !(this.quietKeys.has(k) && !(INTENT_KEYS.has(k) && this.raw[k] === true)),
     );
     if (ignored.length > 0) {
       this.logger(`${this.className}: ignoring scheduler_config keys it does not use: ${ignored.join(', ')}`);

@@ -23,11 +23,12 @@ describe('createScheduler', () => {
 
   it('logs unknown keys and switched-on options of other classes, drops the rest like diffusers', () => {
     const lines: string[] = [];
-    createScheduler({ ...sd15, _class_name: 'EulerDiscreteScheduler', my_typo: 1, skip_prk_steps: true }, { logger: (m) => lines.push(m) });
+    createScheduler({ ...sd15, _class_name: 'DDIMScheduler', my_typo: 1, use_karras_sigmas: true }, { logger: (m) => lines.push(m) });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/ignoring .*skip_prk_steps, my_typo|ignoring .*my_typo/);
+    expect(lines[0]).toMatch(/ignoring .*my_typo, use_karras_sigmas/);
     const quiet: string[] = [];
     createScheduler(sd15, { logger: (m) => quiet.push(m) });
+    createSchedulerByName('euler_a', sd15, { logger: (m) => quiet.push(m) });
     expect(quiet).toEqual([]);
   });
 
