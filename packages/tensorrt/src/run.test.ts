@@ -55,10 +55,12 @@ describe('runTrtexec against the stand-in trtexec', () => {
     mkdirSync(out, { recursive: true });
     const plan = planFor(version, out);
     const lines: TrtexecLine[] = [];
-    const run = await runTrtexec(plan.argv, { trtexec: FAKE_TRTEXEC, env: envFor(version), label: 'unet FP16', onLine: (l) => lines.push(l) });
+    const run = await runTrtexec([...plan.argv, '--verbose'], { trtexec: FAKE_TRTEXEC, env: envFor(version), label: 'unet FP16', onLine: (l) => lines.push(l) });
     expect(existsSync(plan.engine)).toBe(true);
     expect(lines.some((l) => l.text.includes('Engine built in'))).toBe(true);
     expect(lines.find((l) => l.text.includes('Selected Device'))?.severity).toBe('I');
+    expect(lines.filter((l) => l.severity === 'V')).toHaveLength(5); // --verbose lines are streamed...
+    expect(run.output).not.toContain('[V]'); // ...but not kept
     const log = run.log;
     expect(log.result).toBe('PASSED');
     expect(log.version).toEqual({ major: Number(version.split('.')[0]), minor: Number(version.split('.')[1]), patch: 0 });
@@ -115,6 +117,7 @@ describe('runTrtexec against the stand-in trtexec', () => {
     const argv = [...planFor('11.1', out, 'int8').argv, '--calib=x.cache'];
     const err = await failure(runTrtexec(argv, { trtexec: FAKE_TRTEXEC, env: envFor('11.1.0') }));
     expect(err.message).toContain('Unknown option: --calib x.cache');
+    expect(err.message).toContain(`trtexec failed building the engine for ${unetOnnx}:`);
   });
 
   it('TOOL_MISSING when trtexec is nowhere, saying what to install, --trtexec, and --dry-run', async () => {

@@ -36,7 +36,10 @@ export interface TrtexecRunResult {
   readonly executable: string;
   readonly argv: readonly string[];
   readonly exitCode: number;
-  /** stdout and stderr, interleaved line by line in arrival order. */
+  /**
+   * stdout and stderr, interleaved line by line in arrival order. `[V]` lines (--verbose, often 100+ MB for a UNet)
+   * are streamed to onLine but not kept here.
+   */
   readonly output: string;
   readonly log: TrtexecLog;
 }
@@ -145,7 +148,8 @@ export async function runTrtexec(argv: readonly string[], options: RunTrtexecOpt
   const env = options.env ?? process.env;
   const executable = await resolveTrtexec(options.trtexec, env);
   const lines: string[] = [];
-  const label = options.label ?? 'the engine';
+  const onnx = argv.find((a) => a.startsWith('--onnx='))?.slice('--onnx='.length);
+  const label = options.label ?? (onnx ? `the engine for ${onnx}` : 'the engine');
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     const child = spawn(executable, [...argv], {
       cwd: options.cwd,
@@ -154,8 +158,8 @@ export async function runTrtexec(argv: readonly string[], options: RunTrtexecOpt
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const take = (stream: 'stdout' | 'stderr') => (text: string) => {
-      lines.push(text);
       const sev = SEVERITY.exec(text);
+      if (sev?.[1] !== 'V') lines.push(text);
       options.onLine?.({ stream, text, ...(sev ? { severity: sev[1] as LogSeverity } : {}) });
     };
     const out = lineSplitter(take('stdout'));

@@ -49,6 +49,7 @@ const log = {
   trtI: (m) => out(stamp() + '[I] [TRT] ' + m),
   trtW: (m) => process.stderr.write(stamp() + '[W] [TRT] ' + m + '\n'),
   trtE: (m) => process.stderr.write(stamp() + '[E] [TRT] ' + m + '\n'),
+  trtV: (m) => { if (argv.includes('--verbose')) out(stamp() + '[V] [TRT] ' + m); },
 };
 
 const testName = `TensorRT.trtexec [TensorRT v${versionNumber}]` + (major >= 10 ? ` [b${BUILD_NUMBERS[major]}]` : '');
@@ -237,6 +238,7 @@ for (const name of names) {
   }
   log.I(`Set shape of input tensor ${name} for optimization profile 0 to: MIN=${mn.join('x')} OPT=${op.join('x')} MAX=${mx.join('x')}`);
 }
+for (let i = 0; i < 5; i++) log.trtV(`Tactic: 0x00000000000${i}0a2 Time: 0.${i}123`);
 log.trtI(timingCache ? 'Global timing cache in use. Profiling results in this builder pass will be stored.' : 'Local timing cache in use. Profiling results in this builder pass will not be stored.');
 
 if (scenario === 'oom') {
