@@ -50,7 +50,7 @@ async function failure(p: Promise<unknown>): Promise<SdqError> {
 }
 
 describe('runTrtexec against the stand-in trtexec', () => {
-  it.each(['10.16.0', '11.1.0'])('builds with the plan for TensorRT %s: engine written, progress streamed, log parsed', async (version) => {
+  it.each(['8.6.1', '10.16.0', '11.1.0'])('builds with the plan for TensorRT %s: engine written, progress streamed, log parsed', async (version) => {
     const out = join(work, `ok-${version}`);
     mkdirSync(out, { recursive: true });
     const plan = planFor(version, out);
@@ -63,7 +63,8 @@ describe('runTrtexec against the stand-in trtexec', () => {
     expect(run.output).not.toContain('[V]'); // ...but not kept
     const log = run.log;
     expect(log.result).toBe('PASSED');
-    expect(log.version).toEqual({ major: Number(version.split('.')[0]), minor: Number(version.split('.')[1]), patch: 0 });
+    const [major, minor, patch] = version.split('.').map(Number);
+    expect(log.version).toEqual({ major, minor, patch });
     expect(log.gpu?.name).toBe('NVIDIA A10G');
     expect(log.precision).toBe(version.startsWith('11') ? 'Strongly Typed' : 'FP32+FP16');
     expect(log.buildTimeSec).toBeGreaterThan(0);

@@ -148,6 +148,7 @@ export async function runTrtexec(argv: readonly string[], options: RunTrtexecOpt
   const env = options.env ?? process.env;
   const executable = await resolveTrtexec(options.trtexec, env);
   const lines: string[] = [];
+  const byStream: Record<'stdout' | 'stderr', string[]> = { stdout: [], stderr: [] };
   const onnx = argv.find((a) => a.startsWith('--onnx='))?.slice('--onnx='.length);
   const label = options.label ?? (onnx ? `the engine for ${onnx}` : 'the engine');
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
@@ -159,7 +160,10 @@ export async function runTrtexec(argv: readonly string[], options: RunTrtexecOpt
     });
     const take = (stream: 'stdout' | 'stderr') => (text: string) => {
       const sev = SEVERITY.exec(text);
-      if (sev?.[1] !== 'V') lines.push(text);
+      if (sev?.[1] !== 'V') {
+        lines.push(text);
+        byStream[stream].push(text);
+      }
       options.onLine?.({ stream, text, ...(sev ? { severity: sev[1] as LogSeverity } : {}) });
     };
     const out = lineSplitter(take('stdout'));
@@ -182,7 +186,9 @@ export async function runTrtexec(argv: readonly string[], options: RunTrtexecOpt
     });
   });
   const output = lines.join('\n') + (lines.length ? '\n' : '');
-  const log = parseTrtexecLog(output);
+  // Parsed per stream: [E]/[W] go to stderr and [I] to stdout, and the two pipes interleave arbitrarily, so a
+  // multi-line error's continuation lines are only looked for on its own stream.
+  const log = parseTrtexecLog([...byStream.stdout, ...byStream.stderr].join('\n') + '\n');
   if (exit.code !== 0) {
     const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
     const errors = relevantErrorLines(log);
