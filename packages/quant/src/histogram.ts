@@ -8,6 +8,9 @@ import { arange32, f32, floorDivide32, linspace32, pairwiseSum32, pairwiseSum64 
 import { toFloat32, type FloatInput } from './quantize.js';
 
 export type HistogramMethod = 'entropy' | 'percentile' | 'distribution';
+/** Refuse to grow a histogram beyond this many bins (onnxruntime would try and run out of memory or fail). */
+const MAX_BINS = 1 << 24;
+
 /** A calibrated range [min, max]. */
 export type TensorRange = readonly [number, number];
 
@@ -201,6 +204,10 @@ export class HistogramCollector {
     const lastEdge = edges[edges.length - 1];
     if (amax > lastEdge) {
       const width = f32(edges[1] - edges[0]);
+      const count = Math.ceil(f32(f32(f32(amax + width) - f32(lastEdge + width)) / width));
+      if (!(width > 0) || !(count + edges.length <= MAX_BINS)) {
+        throw new SdqError('INVALID_RANGE', `histogram of |x| would grow from ${edges.length - 1} bins by ${count} (max ${lastEdge} -> ${amax}); collect a representative first batch or use method 'minmax'`);
+      }
       const extra = arange32(f32(lastEdge + width), f32(amax + width), width);
       const grown = new Float32Array(edges.length + extra.length);
       grown.set(edges);
@@ -241,6 +248,12 @@ export class HistogramCollector {
     const oldStride = f32(f32(2 * oldT) / oldBins);
     const half = Math.trunc(f32(floorDivide32(f32(threshold - oldT), oldStride) + 1));
     const newBins = oldBins + 2 * half;
+    if (!Number.isFinite(half) || newBins > MAX_BINS) {
+      throw new SdqError(
+        'INVALID_RANGE',
+        `histogram would grow from ${oldBins} to ${newBins} bins (range ${oldT} -> ${threshold}); the first batch's range is far too narrow for later ones. Collect a representative first batch or use method 'minmax'`,
+      );
+    }
     const newT = f32(f32(half * oldStride) + oldT);
     const { hist, edges } = histogramUniform(x, newBins, -newT, newT);
     for (let i = 0; i < oldBins; i++) hist[half + i] += old.hist[i];

@@ -31,3 +31,8 @@ export {
 export type { Float16ClampOptions } from './float16.js';
 export { HistogramCollector, histogramUniform, histogramEdges, percentileRange, entropyRange } from './histogram.js';
 export type { HistogramMethod, HistogramCollectorOptions, HistogramState, DistributionResult, TensorRange } from './histogram.js';
+export { MinMaxCollector, TensorRangeCollector, createRangeCollector, minMax } from './collectors.js';
+export type { MinMaxCollectorOptions, CalibrationMethod, RangeCollectorOptions, RangeCollector } from './collectors.js';
+export { packInt4, unpackInt4 } from './int4.js';
+export { mse, maxAbsError, sqnr, psnr, ssim } from './metrics.js';
+export type { PsnrOptions, SsimOptions } from './metrics.js';

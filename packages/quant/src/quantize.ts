@@ -224,14 +224,16 @@ export interface QuantizedData {
 /** min and max of float32 data; SdqError for empty input, NaN or infinities (onnxruntime's compute_scale_zp rejects them). */
 export function dataRange(x: Float32Array, where: string): { min: number; max: number } {
   if (x.length === 0) throw new SdqError('EMPTY_INPUT', `${where}: no values; quantization parameters need at least one value`);
-  let mn = Infinity;
-  let mx = -Infinity;
+  let mn = x[0];
+  let mx = x[0];
+  let poison = 0; // v * 0 is NaN exactly for NaN and +-inf
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
+    poison += v * 0;
     if (v < mn) mn = v;
-    if (v > mx) mx = v;
+    else if (v > mx) mx = v;
   }
-  if (!Number.isFinite(mn) || !Number.isFinite(mx)) {
+  if (poison !== poison) {
     const bad = x.findIndex((v) => !Number.isFinite(v));
     throw new SdqError('INVALID_RANGE', `${where}: value ${x[bad]} at index ${bad}; the data must be finite to compute a range`);
   }
