@@ -292,7 +292,7 @@ export function lintForTensorRT(model: ModelProto, options: LintOptions = {}): L
     if (options.profiledInputs === undefined) {
       findings.push({ code: 'DYNAMIC_DIM_WITHOUT_PROFILE', severity: 'warning', tensor: input.name, message: `input "${input.name}" has dynamic dims (${dynamic.join(', ')}); the build needs min/opt/max shapes for it (planEngines derives them for known SD inputs; otherwise pass target.overrides).` });
     } else if (!options.profiledInputs.includes(input.name)) {
-      findings.push({ code: 'DYNAMIC_DIM_WITHOUT_PROFILE', severity: 'error', tensor: input.name, message: `input "${input.name}" has dynamic dims (${dynamic.join(', ')}) but no optimization profile; trtexec would silently build it at size 1: give it shapes (target.overrides["${input.name}"]) or fix the dims in the export.` });
+      findings.push({ code: 'DYNAMIC_DIM_WITHOUT_PROFILE', severity: 'error', tensor: input.name, message: `input "${input.name}" has dynamic dims (${dynamic.join(', ')}) but no optimization profile; trtexec would fix those dims at 1 with only a warning: give it shapes (target.overrides["${input.name}"]) or fix the dims in the export.` });
     }
   }
 
