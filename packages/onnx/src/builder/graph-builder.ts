@@ -156,8 +156,8 @@ export class GraphBuilder {
   initializer(name: string, data: TypedArray, dims: readonly number[], dataType?: DataType): string {
     const type = dataType ?? dataTypeOfArray(data);
     const info = dtypeInfo(type);
-    if (info.array !== data.constructor) {
-      throw new SdqError('INVALID_ARGUMENT', `initializer "${name}": ${info.name} needs a ${info.array?.name ?? 'no typed array'}, got ${data.constructor.name}`);
+    if (info.array?.name !== arrayKind(data)) {
+      throw new SdqError('INVALID_ARGUMENT', `initializer "${name}": ${info.name} needs a ${info.array?.name ?? 'no typed array'}, got ${arrayKind(data)}`);
     }
     const count = shapeSize(dims);
     if (data.length !== count) {
@@ -303,9 +303,15 @@ export class GraphBuilder {
   }
 }
 
+/** 'Float32Array', ... by the array's own tag, so arrays from another realm (vm contexts, workers) match too. */
+function arrayKind(data: TypedArray): string {
+  return data[Symbol.toStringTag];
+}
+
 function dataTypeOfArray(data: TypedArray): DataType {
-  const row = DTYPES.find((d) => d.array === data.constructor && !d.bitPattern && d.type !== DataType.BOOL && d.type < DataType.COMPLEX64);
-  if (!row) throw new SdqError('INVALID_ARGUMENT', `cannot infer an ONNX type for a ${data.constructor.name}; pass dataType`);
+  const kind = arrayKind(data);
+  const row = DTYPES.find((d) => d.array?.name === kind && !d.bitPattern && d.type !== DataType.BOOL && d.type < DataType.COMPLEX64);
+  if (!row) throw new SdqError('INVALID_ARGUMENT', `cannot infer an ONNX type for a ${kind}; pass dataType`);
   return row.type;
 }
 

@@ -7,6 +7,10 @@
  *          depend only on the model seed and its name, never on construction order or on chunked generation.
  */
 
+// Module-level bindings: hot loops then avoid global lookups (slow inside vm contexts such as jest's).
+const { imul, sqrt, log, cos, sin, PI } = Math;
+const TWO_PI = 2 * PI;
+
 /** FNV-1a 32-bit hash of a string's UTF-16 code units (h = (h ^ c) * 16777619). */
 export function fnv1a32(text: string): number {
   let h = 0x811c9dc5;
@@ -60,9 +64,31 @@ export class Mulberry32 {
     return r * Math.cos(a);
   }
 
-  /** Fill `out` with mean + std * N(0, 1). */
+  /** Fill `out` with mean + std * N(0, 1); the same sequence as calling normal() repeatedly, inlined for speed. */
   fillNormal(out: Float32Array, mean = 0, std = 1): Float32Array {
-    for (let i = 0; i < out.length; i++) out[i] = mean + std * this.normal();
+    const n = out.length;
+    let i = 0;
+    if (this.spare !== undefined && n > 0) {
+      out[i++] = mean + std * this.spare;
+      this.spare = undefined;
+    }
+    let s = this.state;
+    for (; i + 1 < n; i += 2) {
+      s = (s + 0x6d2b79f5) | 0;
+      let t = imul(s ^ (s >>> 15), s | 1);
+      t ^= t + imul(t ^ (t >>> 7), t | 61);
+      const u1 = 1 - ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      s = (s + 0x6d2b79f5) | 0;
+      t = imul(s ^ (s >>> 15), s | 1);
+      t ^= t + imul(t ^ (t >>> 7), t | 61);
+      const u2 = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      const r = std * sqrt(-2 * log(u1));
+      const a = TWO_PI * u2;
+      out[i] = mean + r * cos(a);
+      out[i + 1] = mean + r * sin(a);
+    }
+    this.state = s >>> 0;
+    if (i < n) out[i] = mean + std * this.normal();
     return out;
   }
 }

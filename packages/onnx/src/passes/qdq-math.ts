@@ -8,6 +8,9 @@
  * Symmetric int8 uses [-127, 127] (get_qmin_qmax_for_qType with symmetric=True), uint8 [0, 255].
  */
 
+// Module-level bindings: hot loops then avoid global lookups (slow inside vm contexts such as jest's).
+const { round, abs } = Math;
+
 export interface QuantParams {
   scale: number;
   zeroPoint: number;
@@ -15,8 +18,8 @@ export interface QuantParams {
 
 /** Round half to even (numpy.round). */
 export function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  const r = round(v);
+  return abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
 /** onnxruntime's compute_scale_zp; the scale is rounded to float32 (it is stored as a float32 tensor). */
@@ -60,7 +63,7 @@ export function quantizeWeightSymmetric(
       const base = (o * channels + c) * inner;
       let m = absmax[c];
       for (let i = 0; i < inner; i++) {
-        const v = Math.abs(data[base + i]);
+        const v = abs(data[base + i]);
         if (v > m) m = v;
       }
       absmax[c] = m;

@@ -1,6 +1,13 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSession } from '../../testing/ort.js';
-import { encodeModel } from '../../proto/model.js';
-import { buildSdComponents, parameterCount } from './index.js';
+import { readModel } from '../../io.js';
+import { decodeModel, encodeModel } from '../../proto/model.js';
+import { buildSdComponents, parameterCount, writeSdModelDir } from './index.js';
+
+/** Byte equality without jest's slow deep-equal on multi-MB arrays. */
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
 function uniform(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -12,20 +19,106 @@ function uniform(n: number, seed: number): Float32Array {
   return out;
 }
 
-describe('SD synthetic components (tiny preset)', () => {
-  const components = buildSdComponents('tiny', { seed: 1 });
+const unetFeeds = (batch: number, size: number, hidden: number) => ({
+  sample: { type: 'float32' as const, data: uniform(batch * 4 * size * size, 1), dims: [batch, 4, size, size] },
+  timestep: { type: 'float32' as const, data: Float32Array.from({ length: batch }, (_, i) => 10 + 490 * i), dims: [batch] },
+  encoder_hidden_states: { type: 'float32' as const, data: uniform(batch * 77 * hidden, 2), dims: [batch, 77, hidden] },
+});
 
-  it('unet runs in onnxruntime with the fixture interface', async () => {
-    const session = await createSession(encodeModel(components.unet));
+describe('SD synthetic components', () => {
+  const tiny = buildSdComponents('tiny', { seed: 1 });
+
+  it('tiny unet has the fixture interface and runs in onnxruntime', async () => {
+    const session = await createSession(encodeModel(tiny.unet));
     expect(session.inputNames).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
-    const out = await session.run({
-      sample: { type: 'float32', data: uniform(2 * 4 * 16 * 16, 1), dims: [2, 4, 16, 16] },
-      timestep: { type: 'float32', data: Float32Array.from([10, 500]), dims: [2] },
-      encoder_hidden_states: { type: 'float32', data: uniform(2 * 77 * 32, 2), dims: [2, 77, 32] },
-    });
+    expect(session.outputNames).toEqual(['out_sample']);
+    const out = await session.run(unetFeeds(2, 16, 32));
     expect(out.out_sample.dims).toEqual([2, 4, 16, 16]);
-    const data = out.out_sample.data as Float32Array;
-    expect(data.every(Number.isFinite)).toBe(true);
-    console.log('tiny unet params', parameterCount(components.unet), data.slice(0, 4));
+    expect((out.out_sample.data as Float32Array).every(Number.isFinite)).toBe(true);
+  });
+
+  it('tiny text encoder: last_hidden_state [b,77,32] and pooler_output = the hidden state at the end-of-text token', async () => {
+    const ids = new Int32Array(2 * 77).fill(49407);
+    ids.set([49406, 320, 2368, 49407], 0);
+    ids.set([49406, 320, 49407], 77);
+    const out = await (await createSession(encodeModel(tiny.textEncoder))).run({ input_ids: { type: 'int32', data: ids, dims: [2, 77] } });
+    expect(out.last_hidden_state.dims).toEqual([2, 77, 32]);
+    expect(out.pooler_output.dims).toEqual([2, 32]);
+    const hidden = out.last_hidden_state.data as Float32Array;
+    const pooled = out.pooler_output.data as Float32Array;
+    // argmax picks the first 49407 (the eos token has the highest id): position 3 in row 0, position 2 in row 1
+    expect(Array.from(pooled.subarray(0, 32))).toEqual(Array.from(hidden.subarray(3 * 32, 4 * 32)));
+    expect(Array.from(pooled.subarray(32))).toEqual(Array.from(hidden.subarray((77 + 2) * 32, (77 + 3) * 32)));
+  });
+
+  it('tiny vae decoder maps [b,4,h,w] latents to [b,3,8h,8w]', async () => {
+    const out = await (await createSession(encodeModel(tiny.vaeDecoder))).run({
+      latent_sample: { type: 'float32', data: uniform(4 * 8 * 6, 3), dims: [1, 4, 8, 6] },
+    });
+    expect(out.sample.dims).toEqual([1, 3, 64, 48]);
+  });
+
+  it('the opset-18 IR-10 variant carries node metadata_props, round-trips byte for byte and runs', async () => {
+    const { unet } = buildSdComponents('tiny', { opset: 18, irVersion: 10 });
+    expect(unet.irVersion).toBe(10);
+    expect(unet.opsetImport[0].version).toBe(18);
+    expect(unet.graph!.node.every((n) => n.metadataProps.some((e) => e.key === 'pkg.torch.onnx.name_scopes'))).toBe(true);
+    const bytes = encodeModel(unet);
+    expect(sameBytes(encodeModel(decodeModel(bytes)), bytes)).toBe(true);
+    const out = await (await createSession(bytes)).run(unetFeeds(1, 8, 32));
+    expect(out.out_sample.dims).toEqual([1, 4, 8, 8]);
+  });
+
+  it.each([
+    // preset, UNet parameter bounds
+    ['small', 13e6, 50e6],
+    ['sd15', 855e6, 865e6],
+  ] as const)('%s preset (structure only) has a UNet of the intended size', (preset, lo, hi) => {
+    const c = buildSdComponents(preset, { weights: 'shape-only' });
+    const n = parameterCount(c.unet);
+    expect(n).toBeGreaterThan(lo);
+    expect(n).toBeLessThan(hi);
+    // no weight data at all: only the small shared constants (shapes, scales, freqs) are inline
+    const inlineBytes = c.unet.graph!.initializer.reduce((s, t) => s + (t.rawData?.byteLength ?? 0), 0);
+    expect(inlineBytes).toBeLessThan(64 * 1024);
+  });
+
+  it('sd15 sizes match SD 1.5 (UNet 859.5M, CLIP ViT-L text encoder 123.1M, VAE decoder 49.5M parameters)', () => {
+    const c = buildSdComponents('sd15', { weights: 'shape-only' });
+    expect(Math.round(parameterCount(c.unet) / 1e5) / 10).toBe(859.5);
+    expect(Math.round(parameterCount(c.textEncoder) / 1e5) / 10).toBe(123.1);
+    expect(Math.round(parameterCount(c.vaeDecoder) / 1e5) / 10).toBe(49.5);
+  });
+
+  it('writeSdModelDir writes the optimum layout with the UNet in external data', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sdq-sd-'));
+    try {
+      const summary = writeSdModelDir(join(root, 'tiny'), 'tiny', { seed: 1 });
+      expect(summary.files).toEqual([
+        'model_index.json',
+        'scheduler/scheduler_config.json',
+        'text_encoder/config.json',
+        'text_encoder/model.onnx',
+        'tokenizer/merges.txt',
+        'tokenizer/special_tokens_map.json',
+        'tokenizer/tokenizer_config.json',
+        'tokenizer/vocab.json',
+        'unet/config.json',
+        'unet/model.onnx',
+        'unet/weights.pb',
+        'vae_decoder/config.json',
+        'vae_decoder/model.onnx',
+      ]);
+      for (const f of summary.files) expect(existsSync(join(root, 'tiny', f))).toBe(true);
+      const unetConfig = JSON.parse(readFileSync(join(root, 'tiny/unet/config.json'), 'utf8')) as Record<string, unknown>;
+      expect(unetConfig.block_out_channels).toEqual([32, 64]);
+      expect(unetConfig.down_block_types).toEqual(['DownBlock2D', 'CrossAttnDownBlock2D']);
+      const unet = await readModel(join(root, 'tiny/unet/model.onnx'));
+      // same weights as the in-memory build with the same seed
+      expect(sameBytes(encodeModel(unet), encodeModel(tiny.unet))).toBe(true);
+      expect(() => writeSdModelDir(join(root, 'tiny'), 'tiny')).toThrow(/already exists/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
