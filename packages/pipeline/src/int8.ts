@@ -1,21 +1,28 @@
-// INT8 UNet: capture real UNet inputs from FP32 generations, calibrate, write a QDQ UNet.
-import { DataType, SdqError } from '@sdq/quant';
-import { makeTensor, type Feeds } from '@sdq/calib';
+// INT8: capture real UNet inputs from FP32 generations (@sdq/calib's capture over this package's generator),
+// calibrate, and write a QDQ UNet with @sdq/calib's quantizeUnet and its default policy.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
+  DEFAULT_UNET_INT8_POLICY, type GenerateWithUnetHook, type QdqPolicyLike,
+} from './calib-api.js';
 import type { ProgressListener } from './progress.js';
 import { openOrtGenerator } from './runtime/ort-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
 import { checkModelDir } from './model-dir.js';
 
 export interface Int8Recipe {
-  /** Calibration prompts; default: 8 prompts of the model's language (shapes-sd) or generic prompts. */
+  /** Calibration prompts; default: 8 prompts of the model's language not in the fidelity set, else generic ones. */
   prompts?: string[];
   /** Denoising steps per calibration generation. */
   steps: number;
   guidance: number;
-  /** Keep at most this many UNet input sets (spread evenly over steps and prompts). */
+  /** Keep at most this many UNet input sets (every k-th step, spread over the generations). */
   samples: number;
   method: 'minmax' | 'percentile' | 'entropy';
   seed: number;
+  /** Overrides merged over @sdq/calib's DEFAULT_UNET_INT8_POLICY (e.g. { activationType: 'int8' } for TensorRT). */
+  policy?: QdqPolicyLike;
 }
 
 export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: 'minmax', seed: 1234 };
@@ -32,14 +39,14 @@ const GENERIC_CALIBRATION_PROMPTS = [
 ];
 
 /** Calibration prompts: the recipe's, else prompts of the model's language disjoint from the fidelity set, else generic. */
-export async function calibrationPrompts(modelDir: string, recipe: Int8Recipe): Promise<string[]> {
+export async function calibrationPrompts(modelDir: string, recipe: Pick<Int8Recipe, 'prompts'>): Promise<string[]> {
   if (recipe.prompts?.length) return recipe.prompts;
   const language = await readPromptLanguage(modelDir);
   if (!language) return GENERIC_CALIBRATION_PROMPTS;
   const held = new Set(fidelityPromptSet(language, 12));
   const colours = Object.keys(language.colours);
   const out: string[] = [];
-  // Walk the language in a different order than the fidelity set, skipping its prompts.
+  // Walk the language in another order than the fidelity set and skip its prompts: calibrate on unseen prompts.
   for (let i = 0; out.length < 8 && i < colours.length * colours.length * language.shapes.length; i++) {
     const fg = colours[(i * 5) % colours.length];
     const bg = colours[(i * 3 + 2) % colours.length];
@@ -50,47 +57,56 @@ export async function calibrationPrompts(modelDir: string, recipe: Int8Recipe): 
   return out;
 }
 
-/** Run the FP32 pipeline over the prompts and keep UNet inputs (CFG batch of 2 per step) as calibration feeds. */
-export async function captureUnetInputs(
-  modelDir: string,
-  recipe: Int8Recipe,
-  options: { threads: number; width: number; height: number; onProgress?: ProgressListener },
-): Promise<Feeds[]> {
-  const prompts = await calibrationPrompts(modelDir, recipe);
-  const total = prompts.length * recipe.steps;
-  const every = Math.max(1, Math.floor(total / recipe.samples));
-  const feeds: Feeds[] = [];
-  let seen = 0;
+export interface CaptureOptions {
+  prompts: readonly string[];
+  steps: number;
+  guidance: number;
+  samples: number;
+  seed: number;
+  width: number;
+  height: number;
+  threads: number;
+  onProgress?: ProgressListener;
+}
+
+/** FP32 generations over the prompts; every k-th step's UNet inputs go to `npzPath` (at most `samples` sets). */
+export async function captureCalibrationSet(modelDir: string, npzPath: string, options: CaptureOptions): Promise<{ path: string; sets: number }> {
+  const total = options.prompts.length * options.steps;
+  const every = Math.max(1, Math.floor(total / options.samples));
+  let step = 0;
+  let kept = 0;
+  let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
   const generator = await openOrtGenerator(modelDir, {
     scheduler: 'ddim',
     threads: options.threads,
     onUnetInputs: (f) => {
-      if (seen++ % every !== 0 || feeds.length >= recipe.samples) return;
-      feeds.push({
-        sample: makeTensor(DataType.FLOAT, f.sample.dims, f.sample.data, 'sample'),
-        timestep: makeTensor(DataType.FLOAT, f.timestep.dims, f.timestep.data, 'timestep'),
-        encoder_hidden_states: makeTensor(DataType.FLOAT, f.encoder_hidden_states.dims, f.encoder_hidden_states.data, 'encoder_hidden_states'),
-      });
+      if (step++ % every !== 0 || kept >= options.samples) return;
+      kept++;
+      hook?.(f);
     },
   });
   try {
-    let i = 0;
-    for (const prompt of prompts) {
-      await generator.generate({ prompt, negativePrompt: '', steps: recipe.steps, guidance: recipe.guidance, seed: recipe.seed + i, width: options.width, height: options.height });
-      options.onProgress?.({ task: 'capture UNet inputs', done: ++i, total: prompts.length, detail: `${feeds.length} sets` });
-    }
+    const generate: GenerateWithUnetHook = async (prompt, { seed }, onUnetInputs) => {
+      hook = onUnetInputs;
+      await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed, width: options.width, height: options.height });
+    };
+    const r = await captureUnetInputs(npzPath, options.prompts, generate, {
+      seed: options.seed,
+      onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
+    });
+    return { path: r.path, sets: r.sets };
   } finally {
     await generator.dispose();
   }
-  return feeds;
 }
 
-/** Whether this build can make INT8 model dirs (needs @sdq/calib's range collection). */
-export const INT8_AVAILABLE = false;
+async function defaultSize(modelDir: string): Promise<number> {
+  return ((await checkModelDir(modelDir)).sampleSize ?? 64) * 8;
+}
 
 /**
- * Quantize `<modelDir>/unet` to a QDQ INT8 UNet at `dstModel`; returns notes for the report.
- * Other components stay FP32 (measured faster than FP16 on CPUs without native FP16 arithmetic).
+ * Quantize `<modelDir>/unet` to a QDQ INT8 UNet at `dstModel`, calibrated on inputs captured from FP32 generations
+ * (kept in `<dir of dstModel>/../calibration/`: unet_inputs.npz, ranges.json, calibration.json). Returns report notes.
  */
 export async function quantizeUnetInt8(
   modelDir: string,
@@ -98,9 +114,70 @@ export async function quantizeUnetInt8(
   recipe: Int8Recipe,
   options: { threads: number; onProgress?: ProgressListener },
 ): Promise<string[]> {
-  await checkModelDir(modelDir);
-  void dstModel;
-  void recipe;
-  void options;
-  throw new SdqError('UNSUPPORTED', 'INT8 model dirs need range collection from @sdq/calib, which this build does not have yet; bench with --precisions fp32,fp16');
+  const side = await defaultSize(modelDir);
+  const calibDir = path.join(path.dirname(path.dirname(dstModel)), 'calibration');
+  await fs.mkdir(calibDir, { recursive: true });
+  await fs.mkdir(path.dirname(dstModel), { recursive: true });
+  const prompts = await calibrationPrompts(modelDir, recipe);
+  const npz = await captureCalibrationSet(modelDir, path.join(calibDir, 'unet_inputs.npz'), {
+    prompts, steps: recipe.steps, guidance: recipe.guidance, samples: recipe.samples, seed: recipe.seed,
+    width: side, height: side, threads: options.threads, onProgress: options.onProgress,
+  });
+  const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
+    calibration: npz.path,
+    method: recipe.method,
+    policy: recipe.policy,
+    rangesPath: path.join(calibDir, 'ranges.json'),
+    calibrationJsonPath: path.join(calibDir, 'calibration.json'),
+    threads: options.threads,
+    onProgress: (p) => options.onProgress?.({ task: `INT8 UNet ${p.phase}`, done: p.done, total: p.total }),
+  });
+  const policy = { ...DEFAULT_UNET_INT8_POLICY, ...recipe.policy };
+  return [
+    `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${prompts.length} FP32 generations of ${recipe.steps} steps; ` +
+      `${result.report.quantizedNodes.length} nodes quantized (${(policy.opTypes ?? []).join('/')}, ${policy.activationType} activations, per-channel weights), ` +
+      `${result.report.skippedNodes.length} kept in float; text encoder and VAE decoder FP32`,
+  ];
+}
+
+export interface CalibrateOptions {
+  prompts: readonly string[];
+  method?: 'minmax' | 'percentile' | 'entropy';
+  samples?: number;
+  steps?: number;
+  guidance?: number;
+  seed?: number;
+  size?: { width: number; height: number };
+  threads?: number;
+  onProgress?: ProgressListener;
+}
+
+/** sdq calibrate: capture UNet inputs and compute activation ranges into `outDir` (unet_inputs.npz, ranges.json, calibration.json). */
+export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; tensors: number; files: string[] }> {
+  const side = await defaultSize(modelDir);
+  const method = options.method ?? 'minmax';
+  const { writeDirAtomic } = await import('./fs-atomic.js');
+  return writeDirAtomic(outDir, async (tmp) => {
+    const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), {
+      prompts: options.prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
+      samples: options.samples ?? DEFAULT_INT8_RECIPE.samples, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
+      width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2, onProgress: options.onProgress,
+    });
+    const reader = await openCalibrationData(npz.path);
+    let ranges;
+    try {
+      ranges = await collectRanges(path.join(modelDir, 'unet', 'model.onnx'), reader, {
+        method,
+        opTypes: DEFAULT_UNET_INT8_POLICY.opTypes,
+        threads: options.threads ?? 2,
+        onProgress: (done, total) => options.onProgress?.({ task: `collect ranges (${method})`, done, total }),
+      });
+    } finally {
+      await reader.close();
+    }
+    await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
+    await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
+    const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json'].map((f) => path.join(outDir, f));
+    return { outDir, sets: npz.sets, tensors: Object.keys(ranges.ranges).length, files };
+  });
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import {
   benchmark, checkModelDir, readPromptLanguage, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
   tableRows, stageRows, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
-  readPromptFile, PRECISIONS, INT8_AVAILABLE, type Precision,
+  readPromptFile, PRECISIONS, type Precision,
 } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import {
@@ -75,7 +75,7 @@ export const benchCommand: Command = {
   async run({ values, positionals }, ctx) {
     const name = 'bench';
     noExtraPositionals(positionals, 1, name);
-    const precisionList = listOption(values, 'precisions') ?? PRECISIONS.filter((p) => p !== 'int8' || INT8_AVAILABLE);
+    const precisionList = listOption(values, 'precisions') ?? [...PRECISIONS];
     for (const p of precisionList) {
       if (!(PRECISIONS as readonly string[]).includes(p)) throw new UsageError(`--precisions: unknown precision "${p}"; use fp32, fp16, int8`, name);
     }

@@ -1,0 +1,8 @@
+// The @sdq/calib surface this package uses, in one place.
+export {
+  captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
+  DEFAULT_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY,
+} from '@sdq/calib';
+export type { GenerateWithUnetHook, QuantizeUnetOptions } from '@sdq/calib';
+import type { QuantizeUnetOptions } from '@sdq/calib';
+export type QdqPolicyLike = QuantizeUnetOptions['policy'];
