@@ -55,9 +55,11 @@ for _ in range(iters):
 print(best * 1000)
 `;
 const PY_LOAD_RSS = `
-import sys, resource, onnx
+import sys, time, resource, onnx
+t = time.perf_counter()
 m = onnx.load(sys.argv[1])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+ms = (time.perf_counter() - t) * 1000
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, ms)
 `;
 
 function pythonParseMs(path, iters) {
@@ -153,17 +155,18 @@ function memoryBench(path) {
   if (r.status !== 0) throw new Error(`memory bench failed: ${r.stderr}`);
   const res = JSON.parse(r.stdout.trim());
   let pyRss = null;
+  let pyMs = null;
   if (python) {
     const p = spawnSync(python.py, ['-c', PY_LOAD_RSS, path], { encoding: 'utf8' });
-    if (p.status === 0) pyRss = Number(p.stdout.trim());
+    if (p.status === 0) [pyRss, pyMs] = p.stdout.trim().split(/\s+/).map(Number);
   }
   const ratio = res.maxRss / res.weights;
   console.log(
     `load  SD-size UNet with external data: weights ${(res.weights / 2 ** 30).toFixed(2)} GiB in ${res.tensors} initializers, ${(res.ms / 1000).toFixed(1)} s; ` +
       `peak RSS sdq ${(res.maxRss / 2 ** 30).toFixed(2)} GiB = ${ratio.toFixed(3)}x weights (target <= 1.2)` +
-      (pyRss ? `; python onnx.load peak RSS ${(pyRss / 2 ** 30).toFixed(2)} GiB = ${(pyRss / res.weights).toFixed(3)}x` : ''),
+      (pyRss ? `; python onnx.load ${(pyMs / 1000).toFixed(1)} s, peak RSS ${(pyRss / 2 ** 30).toFixed(2)} GiB = ${(pyRss / res.weights).toFixed(3)}x` : ''),
   );
-  return { ...res, ratio, pythonMaxRss: pyRss };
+  return { ...res, ratio, pythonMaxRss: pyRss, pythonMs: pyMs };
 }
 
 // --- run ----------------------------------------------------------------------------------------------------------
