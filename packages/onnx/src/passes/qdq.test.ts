@@ -43,6 +43,7 @@ describe('insertQdq on fixtures/models/tiny-sd/unet with the fixture MinMax rang
     const h = histogram(q);
     console.log(`${label}: SQNR ${sqnr.toFixed(1)} dB, nodes quantized ${report.quantizedNodes.length}, Q ${h.QuantizeLinear ?? 0}, DQ ${h.DequantizeLinear ?? 0}, weights ${report.weights.length}, int32 biases ${report.int32Biases.length}`);
     expect(report.quantizedNodes.length).toBeGreaterThan(0);
-    expect(sqnr).toBeGreaterThan(5);
+    // the bar: onnxruntime's own quantize_static QDQ on this model and input reaches 12.5 dB (fixtures/quant/ort-quantize-static.json)
+    expect(sqnr).toBeGreaterThan(12.5);
   });
 });

@@ -15,7 +15,7 @@ const TYPED_ARRAYS = ['Float32Array', 'Float64Array', 'Uint16Array', 'Int16Array
 for (const name of TYPED_ARRAYS) (globalThis as Record<string, unknown>)[name] = mainRealm[name];
 const ort = (await import('onnxruntime-node')) as typeof OrtTypes;
 
-export type OrtElementType = 'float32' | 'float16' | 'int32' | 'int64' | 'int8' | 'uint8';
+export type OrtElementType = 'float32' | 'float16' | 'int32' | 'int64' | 'int8' | 'uint8' | 'bool';
 
 export interface HostTensor {
   type: OrtElementType;
@@ -30,6 +30,7 @@ const CTORS = {
   int64: 'BigInt64Array',
   int8: 'Int8Array',
   uint8: 'Uint8Array',
+  bool: 'Uint8Array',
 } as const;
 
 function toMainRealm(t: HostTensor): OrtTypes.Tensor {
@@ -41,7 +42,7 @@ function toMainRealm(t: HostTensor): OrtTypes.Tensor {
 function toTestRealm(t: OrtTypes.Tensor): HostTensor {
   const type = t.type as OrtElementType;
   const src = t.data as ArrayLike<number | bigint>;
-  const Ctors = { float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array, int8: Int8Array, uint8: Uint8Array };
+  const Ctors = { float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
   const Ctor = Ctors[type] as unknown as new (n: number) => HostTensor['data'];
   const out = new Ctor(src.length);
   for (let i = 0; i < src.length; i++) (out as unknown as (number | bigint)[])[i] = src[i];
