@@ -10,6 +10,7 @@ import type { ProgressListener } from './progress.js';
 import { openOrtGenerator } from './runtime/ort-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
 import { checkModelDir } from './model-dir.js';
+import { writeDirAtomic } from './fs-atomic.js';
 
 export interface Int8Recipe {
   /** Calibration prompts; default: 8 prompts of the model's language not in the fidelity set, else generic ones. */
@@ -156,7 +157,6 @@ export interface CalibrateOptions {
 export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; tensors: number; files: string[] }> {
   const side = await defaultSize(modelDir);
   const method = options.method ?? 'minmax';
-  const { writeDirAtomic } = await import('./fs-atomic.js');
   return writeDirAtomic(outDir, async (tmp) => {
     const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), {
       prompts: options.prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
