@@ -1,12 +1,13 @@
 import type * as ort from 'onnxruntime-node';
-import { DataType, SdqError, dtypeInfo } from '@sdq/quant';
+import { DataType, MinMaxCollector, SdqError, dtypeInfo } from '@sdq/quant';
 import { addGraphOutputs, encodeModel } from '@sdq/onnx';
 import type { ModelProto, NodeProto } from '@sdq/onnx';
 import type { CalibrationDataReader } from './reader.js';
 import type { CalibTensor, Feeds } from './tensor.js';
 import { loadModelForRuntime } from './model-io.js';
 import type { LoadedModel } from './model-io.js';
-import { createHistogramRanges } from './histogram.js';
+import { createHistogramPlan } from './histogram.js';
+import type { GlobalStats } from './histogram.js';
 import { loadOrt } from './runtime.js';
 import type { OrtModule } from './runtime.js';
 import type { HistogramMethodOptions } from './histogram.js';
@@ -114,32 +115,44 @@ export async function selectFloatTensors(
   return candidates.filter((t) => FLOAT_TYPES.has(inputTypes.get(t) ?? '')).map((name) => ({ name, type: inputTypes.get(name) ?? '' }));
 }
 
+interface ReductionOutputs {
+  readonly min: string;
+  readonly max: string;
+  /** min |x|, present when asked for (the |x| histogram of symmetric percentile starts there). */
+  readonly absMin?: string;
+}
+
 /**
  * Add ReduceMin/ReduceMax nodes (keepdims=1, over all axes) for each tensor and expose their results, so a run
- * returns two numbers per tensor instead of the tensor (onnxruntime's MinMaxCalibrater does the same).
+ * returns a few numbers per tensor instead of the tensor (onnxruntime's MinMaxCalibrater does the same).
  */
-function addMinMaxReductions(source: ModelProto, tensors: readonly { name: string; type: string }[]): { model: ModelProto; outputs: Map<string, [string, string]> } {
+function addReductions(
+  source: ModelProto,
+  tensors: readonly { name: string; type: string }[],
+  withAbsMin: boolean,
+): { model: ModelProto; outputs: Map<string, ReductionOutputs> } {
   const graph = source.graph;
   if (!graph) throw new SdqError('BAD_FORMAT', 'model has no graph');
-  const outputsOf = new Map<string, [string, string]>();
+  const outputs = new Map<string, ReductionOutputs>();
   const added: NodeProto[] = [];
   const attr = (name: string, i: number) => ({ name, type: 2, i, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] });
-  const node = (opType: string, input: string[], output: string[], name: string, attribute = [attr('keepdims', 1)]): NodeProto => ({
-    opType, input, output, name, attribute, metadataProps: [], deviceConfigurations: [],
+  const node = (opType: string, input: string[], output: string, attribute = [attr('keepdims', 1)]): NodeProto => ({
+    opType, input, output: [output], name: output, attribute, metadataProps: [], deviceConfigurations: [],
   });
   tensors.forEach(({ name, type }, i) => {
-    let source = name;
+    let x = name;
     if (type === 'float16') {
-      source = `sdq_calib/${i}/cast`;
-      added.push(node('Cast', [name], [source], source, [attr('to', DataType.FLOAT)]));
+      x = `sdq_calib/${i}/cast`;
+      added.push(node('Cast', [name], x, [attr('to', DataType.FLOAT)]));
     }
-    const lo = `sdq_calib/${i}/min`;
-    const hi = `sdq_calib/${i}/max`;
-    added.push(node('ReduceMin', [source], [lo], lo), node('ReduceMax', [source], [hi], hi));
-    outputsOf.set(name, [lo, hi]);
+    const o: ReductionOutputs = { min: `sdq_calib/${i}/min`, max: `sdq_calib/${i}/max`, absMin: withAbsMin ? `sdq_calib/${i}/absmin` : undefined };
+    added.push(node('ReduceMin', [x], o.min), node('ReduceMax', [x], o.max));
+    if (o.absMin) added.push(node('Abs', [x], `sdq_calib/${i}/abs`, []), node('ReduceMin', [`sdq_calib/${i}/abs`], o.absMin));
+    outputs.set(name, o);
   });
-  const model = addGraphOutputs({ ...source, graph: { ...graph, node: [...graph.node, ...added] } }, [...outputsOf.values()].flat());
-  return { model, outputs: outputsOf };
+  const names = [...outputs.values()].flatMap((o) => [o.min, o.max, ...(o.absMin ? [o.absMin] : [])]);
+  const model = addGraphOutputs({ ...source, graph: { ...graph, node: [...graph.node, ...added] } }, names);
+  return { model, outputs };
 }
 
 function readScalar(t: ort.Tensor | undefined, name: string): number {
@@ -147,32 +160,33 @@ function readScalar(t: ort.Tensor | undefined, name: string): number {
   return Number(t.data[0]);
 }
 
-/** Per-run min/max of each tensor merged by min/max across runs (onnxruntime MinMaxCalibrater semantics). */
-async function collectMinMax(
+/**
+ * One pass with in-graph reductions: per-run min/max merged across runs by @sdq/quant's MinMaxCollector
+ * (onnxruntime MinMaxCalibrater semantics), plus the global min, max and min |x| for the histogram pass.
+ */
+async function reduceOverData(
   loaded: LoadedModel,
   tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
-  options: CollectRangesOptions,
-): Promise<{ ranges: Record<string, Range>; batches: number }> {
-  const { model, outputs } = addMinMaxReductions(loaded.model, tensors);
+  options: CollectRangesOptions & { withAbsMin?: boolean },
+): Promise<{ stats: Map<string, GlobalStats>; ranges: Record<string, Range>; batches: number }> {
+  const { model, outputs } = addReductions(loaded.model, tensors, options.withAbsMin ?? false);
   const session = await createSession(loaded, model, options.threads ?? 2);
-  const fetches = [...outputs.values()].flat();
-  const lo = new Map<string, number>();
-  const hi = new Map<string, number>();
+  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, ...(o.absMin ? [o.absMin] : [])]);
+  const collectors = new Map(tensors.map((t) => [t.name, new MinMaxCollector({ symmetric: options.symmetric })]));
+  const stats = new Map<string, GlobalStats>();
+  const rt = await loadOrt();
   let batches = 0;
   try {
     for await (const feeds of reader) {
-      const result = await session.run(toOrtFeeds(await loadOrt(), feeds), fetches);
-      for (const [name, [minName, maxName]] of outputs) {
-        let a = readScalar(result[minName], name);
-        let b = readScalar(result[maxName], name);
-        if (options.symmetric) {
-          const m = Math.max(Math.abs(a), Math.abs(b));
-          a = -m;
-          b = m;
-        }
-        lo.set(name, Math.min(lo.get(name) ?? a, a));
-        hi.set(name, Math.max(hi.get(name) ?? b, b));
+      const result = await session.run(toOrtFeeds(rt, feeds), fetches);
+      for (const [name, o] of outputs) {
+        const lo = readScalar(result[o.min], name);
+        const hi = readScalar(result[o.max], name);
+        collectors.get(name)?.collect([Float32Array.of(lo), Float32Array.of(hi)]);
+        const absMin = o.absMin ? readScalar(result[o.absMin], name) : 0;
+        const s = stats.get(name);
+        stats.set(name, s ? { min: Math.min(s.min, lo), max: Math.max(s.max, hi), absMin: Math.min(s.absMin, absMin) } : { min: lo, max: hi, absMin });
       }
       for (const t of Object.values(result)) t.dispose();
       batches++;
@@ -183,11 +197,17 @@ async function collectMinMax(
   }
   if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
   const ranges: Record<string, Range> = {};
-  for (const { name } of tensors) ranges[name] = [lo.get(name) ?? 0, hi.get(name) ?? 0];
-  return { ranges, batches };
+  for (const [name, c] of collectors) ranges[name] = c.computeRange();
+  return { stats, ranges, batches };
 }
 
-/** Expose the tensors as outputs and feed every batch's values to histogram collectors, dropping them after. */
+/**
+ * Histogram methods with onnxruntime's calibrator semantics and bounded memory. onnxruntime keeps every output of
+ * every run and builds ONE histogram per tensor over all of them (range [-t, t], t = max |x| over the whole data;
+ * for symmetric percentile |x| over [min |x|, max |x|]). Pass 1 finds those ranges with in-graph reductions; pass 2
+ * bins each run's values into that fixed range and sums the counts: the same histogram, no output kept. The range
+ * is then chosen by @sdq/quant's entropyRange / percentileRange.
+ */
 async function collectHistograms(
   loaded: LoadedModel,
   tensors: readonly { name: string; type: string }[],
@@ -195,29 +215,35 @@ async function collectHistograms(
   method: 'percentile' | 'entropy',
   options: CollectRangesOptions,
 ): Promise<{ ranges: Record<string, Range>; batches: number; resolved: Record<string, number | boolean | string> }> {
+  const plan = createHistogramPlan(method, options);
+  const total = reader.length * 2;
+  const { stats } = await reduceOverData(loaded, tensors, reader, {
+    threads: options.threads,
+    withAbsMin: plan.absolute,
+    onProgress: (done) => options.onProgress?.(done, total),
+  });
   const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
   const exposed = tensors.map((t) => t.name).filter((n) => !inputs.has(n));
-  const model = addGraphOutputs(loaded.model, exposed);
-  const session = await createSession(loaded, model, options.threads ?? 2);
-  const hist = createHistogramRanges(method, options);
+  const session = await createSession(loaded, addGraphOutputs(loaded.model, exposed), options.threads ?? 2);
+  const hist = plan.start(stats);
+  const rt = await loadOrt();
   let batches = 0;
   try {
     for await (const feeds of reader) {
-      const result = await session.run(toOrtFeeds(await loadOrt(), feeds), exposed);
+      const result = await session.run(toOrtFeeds(rt, feeds), exposed);
       for (const { name } of tensors) {
         const value: CalibTensor | ort.Tensor | undefined = inputs.has(name) ? feeds[name] : result[name];
         if (!value) throw new SdqError('RUNTIME_ERROR', `no value for tensor '${name}'`);
-        hist.collect(name, floatValues(value, name));
+        hist.add(name, floatValues(value, name));
       }
       for (const t of Object.values(result)) t.dispose();
       batches++;
-      options.onProgress?.(batches, reader.length);
+      options.onProgress?.(reader.length + batches, total);
     }
   } finally {
     await session.release();
   }
-  if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
-  return { ranges: hist.ranges(), batches, resolved: hist.options };
+  return { ranges: hist.ranges(), batches, resolved: plan.options };
 }
 
 function floatValues(t: CalibTensor | ort.Tensor, name: string): Float32Array {
@@ -251,7 +277,7 @@ export async function collectRanges(
   }
   const base = { symmetric: options.symmetric ?? (method === 'percentile') };
   if (method === 'minmax') {
-    const { ranges, batches } = await collectMinMax(loaded, tensors, reader, { ...options, symmetric: base.symmetric });
+    const { ranges, batches } = await reduceOverData(loaded, tensors, reader, { ...options, symmetric: base.symmetric });
     return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: base, batches, ranges };
   }
   if (method !== 'percentile' && method !== 'entropy') {
