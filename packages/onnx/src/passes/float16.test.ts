@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataType } from '@sdq/quant';
+import { DataType, float16ToFloat32 } from '@sdq/quant';
 import { readModel } from '../io.js';
 import { encodeModel } from '../proto/model.js';
 import { createSession, type HostTensor } from '../testing/ort.js';
 import { maxAbsDiff, readStoredNpz, sqnrDb } from '../testing/npz.js';
-import { float16BitsToFloat32 } from './float16-bits.js';
 import { convertToFloat16 } from './float16.js';
 
 const fixtures = join(fileURLToPath(import.meta.url), '../../../../../fixtures');
@@ -21,7 +20,7 @@ ids.set([49406, 320, 2368, 525, 320, 2003], 77);
 ids[0] = 49406;
 
 const toFloat = (t: HostTensor): Float32Array =>
-  t.type === 'float16' ? Float32Array.from(t.data as Uint16Array, float16BitsToFloat32) : (t.data as Float32Array);
+  t.type === 'float16' ? float16ToFloat32(t.data as Uint16Array) : (t.data as Float32Array);
 
 describe('convertToFloat16 on fixtures/models/tiny-sd', () => {
   it.each([

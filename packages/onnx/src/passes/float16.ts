@@ -1,6 +1,7 @@
 /**
- * convertToFloat16: float32 initializers, Constant values and value types become float16 (values clamped to
- * +-65504, round half to even), with Cast nodes wherever a float16 value meets a part that stays float32 (blocked
+ * convertToFloat16: float32 initializers, Constant values and value types become float16 (through @sdq/quant's
+ * float32ToFloat16Clamped, as onnxruntime's converter: finite values clamped to +-65504, nonzero values below
+ * 5.96e-8 in magnitude kept at +-5.96e-8, round half to even, infinities and NaN kept), with Cast nodes wherever a float16 value meets a part that stays float32 (blocked
  * ops and nodes, inputs that must stay float, graph inputs/outputs with keepIoTypes).
  *
  * Follows onnxruntime's float16 converter (onnxruntime/python/tools/transformers/float16.py, from
@@ -8,12 +9,11 @@
  * types come from a light propagation (./elem-types.ts) instead of ONNX shape inference; an initializer used by both
  * float16 and float32 consumers is kept once in float32 and once as `<name>_fp16`, so the float32 side stays exact.
  */
-import { DataType, SdqError } from '@sdq/quant';
+import { DataType, SdqError, float32ToFloat16Clamped } from '@sdq/quant';
 import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto/types.js';
 import { makeAttribute, makeNode, makeTensorProto } from '../builder/proto-factory.js';
 import { tensorToTypedArray } from '../tensor.js';
 import { inferElemTypes, nodeSubgraphs } from './elem-types.js';
-import { float32ArrayToFloat16, toFloat16Bits } from './float16-bits.js';
 
 /** onnxruntime's DEFAULT_OP_BLOCK_LIST (transformers/float16.py): ops without float16 kernels or that break in it. */
 export const DEFAULT_FP16_BLOCK_OPS: readonly string[] = [
@@ -226,7 +226,7 @@ function convertGraph(graph: GraphProto, ctx: Context, outer: ReadonlyMap<string
     if (op === 'Cast' && a.name === 'to' && Number(a.i) === DataType.FLOAT) return { ...a, i: DataType.FLOAT16 };
     if (op === 'Constant' && (a.name === 'value_float' || a.name === 'value_floats')) {
       const values = a.name === 'value_float' ? [a.f ?? 0] : a.floats;
-      const bits = Uint16Array.from(values, toFloat16Bits);
+      const bits = float32ToFloat16Clamped(Float32Array.from(values));
       const t = makeTensorProto({ dims: a.name === 'value_float' ? [] : [values.length], dataType: DataType.FLOAT16, rawData: new Uint8Array(bits.buffer) });
       return makeAttribute({ name: 'value', type: AttributeType.TENSOR, t });
     }
@@ -239,7 +239,7 @@ function convertGraph(graph: GraphProto, ctx: Context, outer: ReadonlyMap<string
 /** A float32 tensor as float16 (clamped), same name and dims, data inline. */
 function toFloat16Tensor(t: TensorProto, baseDir: string | undefined): TensorProto {
   const values = tensorToTypedArray(t, baseDir) as Float32Array;
-  const bits = float32ArrayToFloat16(values);
+  const bits = float32ToFloat16Clamped(values);
   const out = makeTensorProto({ dims: [...t.dims], dataType: DataType.FLOAT16, rawData: new Uint8Array(bits.buffer) });
   if (t.name !== undefined) out.name = t.name;
   if (t.docString !== undefined) out.docString = t.docString;

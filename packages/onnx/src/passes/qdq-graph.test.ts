@@ -1,11 +1,10 @@
-import { DataType } from '@sdq/quant';
+import { DataType, computeScaleZeroPoint, roundHalfEven } from '@sdq/quant';
 import { GraphBuilder } from '../builder/graph-builder.js';
 import { encodeModel } from '../proto/model.js';
 import type { ModelProto } from '../proto/types.js';
 import { createSession } from '../testing/ort.js';
 import { addGraphOutputs } from './graph-outputs.js';
 import { insertQdq, insertQdqWithReport } from './qdq.js';
-import { roundHalfEven, scaleZeroPoint } from './qdq-math.js';
 
 const W = [0.5, -1, 0.25, 2, -0.75, 0.1, 1.5, -0.3, 0.05, 0.9, -2, 0.6]; // [3, 4]
 const W2 = Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)); // [5, 4]
@@ -31,8 +30,9 @@ function buildModel(): ModelProto {
 
 const ranges = { x: { min: -2, max: 3 }, h: { min: -7, max: 6 }, y: [-8, 8] as const, yt: [-8, 8] as const };
 
-/** Fake quantization: (clamp(round(v / s) + zp) - zp) * s with float32 scale. */
-const fq = (v: number, s: number, zp = 0, qmin = -127, qmax = 127): number => (Math.min(qmax, Math.max(qmin, roundHalfEven(v / s) + zp)) - zp) * s;
+/** Fake quantization as ONNX defines it: (clamp(round(f32(v / s)) + zp) - zp) * s with float32 scale. */
+const fq = (v: number, s: number, zp = 0, qmin = -127, qmax = 127): number =>
+  (Math.min(qmax, Math.max(qmin, roundHalfEven(Math.fround(Math.fround(v) / s)) + zp)) - zp) * s;
 
 describe('insertQdq on a small graph', () => {
   const model = buildModel();
@@ -40,8 +40,8 @@ describe('insertQdq on a small graph', () => {
   it('matches a JS fake-quantization reference (int8 symmetric activations, per-channel weights on the right axes)', async () => {
     const q = insertQdq(model, ranges);
     const out = await (await createSession(encodeModel(q))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
-    const sx = scaleZeroPoint(-2, 3, -127, 127, true).scale;
-    const sh = scaleZeroPoint(-7, 6, -127, 127, true).scale;
+    const sx = computeScaleZeroPoint(-2, 3, -127, 127, { symmetric: true }).scale;
+    const sh = computeScaleZeroPoint(-7, 6, -127, 127, { symmetric: true }).scale;
     // MatMul weight [K=3, N=4]: one scale per column (axis 1)
     const sw = [0, 1, 2, 3].map((n) => Math.fround(Math.max(...[0, 1, 2].map((k) => Math.abs(W[k * 4 + n]))) / 127));
     // Gemm weight [N=5, K=4] with transB: one scale per row (axis 0)
@@ -73,7 +73,7 @@ describe('insertQdq on a small graph', () => {
     expect(report.int32Biases).toEqual(['B2']);
     const zp = q.graph!.initializer.find((t) => t.name === 'x_zero_point')!;
     expect(zp.dataType).toBe(DataType.UINT8);
-    expect(zp.rawData![0]).toBe(scaleZeroPoint(-2, 3, 0, 255, false).zeroPoint);
+    expect(zp.rawData![0]).toBe(computeScaleZeroPoint(-2, 3, 0, 255).zeroPoint);
     const ref = await (await createSession(encodeModel(model))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
     const out = await (await createSession(encodeModel(q))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
     Array.from(out.y.data as Float32Array).forEach((v, i) => expect(Math.abs(v - (ref.y.data as Float32Array)[i])).toBeLessThan(0.1));

@@ -7,13 +7,13 @@
  * fuses DQ -> Conv -> Q into QLinearConv only when that output Q exists), int8 symmetric (TensorRT) or uint8
  * asymmetric activations. One Q/DQ pair per activation tensor, shared by all quantized consumers.
  */
-import { DataType, SdqError } from '@sdq/quant';
+import { DataType, SdqError, computeScaleZeroPoint, quantizeValue } from '@sdq/quant';
 import { AttributeType, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from '../proto/types.js';
 import { getIntAttribute, makeAttribute, makeNode, makeTensorProto } from '../builder/proto-factory.js';
 import { tensorToTypedArray } from '../tensor.js';
 import { inferElemTypes } from './elem-types.js';
 import { collectNames, uniqueName } from './float16.js';
-import { quantizeValue, quantizeWeightSymmetric, scaleZeroPoint } from './qdq-math.js';
+import { INT8_SYMMETRIC, UINT8_FULL, quantizeWeightSymmetric } from './qdq-math.js';
 
 /** Observed range of one tensor. */
 export interface TensorRange {
@@ -80,7 +80,10 @@ export function insertQdqWithReport(model: ModelProto, ranges: QdqRanges, policy
     throw new SdqError('UNSUPPORTED', `insertQdq: the model imports opset ${opset}; QDQ needs opset >= 10 and per-channel weights opset >= 13 (convert the model's opset or set perChannel: false)`);
   }
   const rangeOf = normalizeRanges(ranges);
-  const act = policy.activationType === 'uint8' ? { type: DataType.UINT8, qmin: 0, qmax: 255, symmetric: false } : { type: DataType.INT8, qmin: -127, qmax: 127, symmetric: true };
+  const act =
+    policy.activationType === 'uint8'
+      ? { type: DataType.UINT8, ...UINT8_FULL, symmetric: false }
+      : { type: DataType.INT8, ...INT8_SYMMETRIC, symmetric: true };
   const types = inferElemTypes(graph);
   const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
   const isWeight = (name: string): boolean => initializers.get(name)?.dataType === DataType.FLOAT;
@@ -157,7 +160,7 @@ export function insertQdqWithReport(model: ModelProto, ranges: QdqRanges, policy
   const actScale = new Map<string, number>();
   for (const t of quantizedActs) {
     const r = rangeOf(t) as TensorRange;
-    const { scale, zeroPoint } = scaleZeroPoint(r.min, r.max, act.qmin, act.qmax, act.symmetric);
+    const { scale, zeroPoint } = computeScaleZeroPoint(r.min, r.max, act.qmin, act.qmax, { symmetric: act.symmetric });
     actScale.set(t, scale);
     const scaleName = uniqueName(`${t}_scale`, used);
     const zpName = uniqueName(`${t}_zero_point`, used);
@@ -194,7 +197,7 @@ export function insertQdqWithReport(model: ModelProto, ranges: QdqRanges, policy
     if (!w) {
       const init = initializers.get(wName) as TensorProto;
       const data = tensorToTypedArray(init, policy.baseDir) as Float32Array;
-      const { values, scales } = quantizeWeightSymmetric(data, init.dims, axis, -127, 127);
+      const { values, scales } = quantizeWeightSymmetric(data, init.dims, axis);
       const qName = uniqueName(`${wName}_quantized`, used);
       const sName = uniqueName(`${wName}_scale`, used);
       const zName = uniqueName(`${wName}_zero_point`, used);
