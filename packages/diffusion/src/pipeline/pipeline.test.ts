@@ -44,6 +44,9 @@ describe('StableDiffusionPipeline', () => {
     const batches: number[] = [];
     const record = (u: UnetInputs): void => {
       batches.push(u.sample.dims[0]);
+      expect(u.names).toEqual({ sample: 'sample', timestep: 'timestep', encoderHiddenStates: 'encoder_hidden_states' });
+      expect(u.timestep.dims).toEqual([u.sample.dims[0]]);
+      expect(u.encoderHiddenStates.dims).toEqual([u.sample.dims[0], 77, 32]);
     };
     const guided = await pipeline.generate({ ...small, numImages: 2, guidanceScale: 7.5, onUnetInput: record });
     expect(batches).toEqual([4, 4, 4]);
@@ -82,8 +85,8 @@ describe('StableDiffusionPipeline', () => {
     expect(steps).toEqual(r.timesteps.map((_, i) => i));
     const t = r.timings;
     expect(t.unetStepMs).toHaveLength(r.timesteps.length);
-    for (const v of [t.tokenizerMs, t.textEncoderMs, t.unetMs, t.schedulerMs, t.vaeDecodeMs, t.totalMs]) expect(v).toBeGreaterThanOrEqual(0);
-    expect(t.totalMs).toBeGreaterThanOrEqual(t.textEncoderMs + t.unetMs + t.vaeDecodeMs);
+    for (const v of [t.tokenizerMs, t.textEncoderMs, t.unetMs, t.schedulerMs, t.vaeDecoderMs, t.totalMs]) expect(v).toBeGreaterThanOrEqual(0);
+    expect(t.totalMs).toBeGreaterThanOrEqual(t.textEncoderMs + t.unetMs + t.vaeDecoderMs);
     expect(r.scheduler).toBe('HeunDiscreteScheduler');
   });
 

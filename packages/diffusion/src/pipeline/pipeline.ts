@@ -73,9 +73,13 @@ export interface StepInfo {
   unetMs: number;
 }
 
+/** The UNet inputs of one step as float32 (the model may take float16/int64; these are the values before conversion). */
 export interface UnetInputs {
   step: number;
+  /** The UNet's own input names for sample / timestep / encoder_hidden_states. */
+  names: { sample: string; timestep: string; encoderHiddenStates: string };
   sample: { data: Float32Array; dims: number[] };
+  /** dims as the model takes them: [batch], [1] or [] (scalar). */
   timestep: { data: Float32Array; dims: number[] };
   encoderHiddenStates: { data: Float32Array; dims: number[] };
 }
@@ -89,9 +93,9 @@ export interface GenerationTimings {
   unetMs: number;
   /** scale_model_input + CFG combination + scheduler step + float16 conversions, summed over steps. */
   schedulerMs: number;
-  vaeDecodeMs: number;
+  vaeDecoderMs: number;
   totalMs: number;
-  /** Everything but the model runs: totalMs - textEncoderMs - unetMs - vaeDecodeMs. */
+  /** Everything but the model runs: totalMs - textEncoderMs - unetMs - vaeDecoderMs. */
   overheadMs: number;
   unetCalls: number;
 }
@@ -271,7 +275,9 @@ export class StableDiffusionPipeline {
       throw new SdqError('SHAPE_MISMATCH', `the UNet has a fixed batch of ${chunk}; the run needs batch ${batch} (guidance ${cfg ? 'on' : 'off'}, ${n} images)`);
     }
     const sampleData = new Float32Array(batch * latentSize);
-    const timestepData = new Float32Array(batch);
+    const timestepDims = this.timestepDims(batch);
+    const timestepData = new Float32Array(timestepDims.length === 0 ? 1 : timestepDims[0]);
+    const names = { sample: io.sample.name, timestep: io.timestep.name, encoderHiddenStates: io.encoderHiddenStates.name };
     const chunks = Array.from({ length: batch / chunk }, (_, k) => {
       const sample = new FloatFeed(io.sampleType, sampleData.subarray(k * chunk * latentSize, (k + 1) * chunk * latentSize), [chunk, c, h, w]);
       const ehs = new FloatFeed(io.hiddenType, hidden.subarray(k * chunk * tokens, (k + 1) * chunk * tokens), [chunk, hiddenDims[1], hiddenDims[2]]);
@@ -299,8 +305,9 @@ export class StableDiffusionPipeline {
       schedulerMs += performance.now() - s0;
       request.onUnetInput?.({
         step: i,
+        names,
         sample: { data: sampleData, dims: [batch, c, h, w] },
-        timestep: { data: timestepData, dims: [batch] },
+        timestep: { data: timestepData, dims: timestepDims },
         encoderHiddenStates: { data: hidden, dims: hiddenDims },
       });
       const u0 = performance.now();
@@ -344,7 +351,7 @@ export class StableDiffusionPipeline {
       const out = await this.sessions.vaeDecoder.run({ [vaeIO.latent.name]: latentFeed.sync() });
       images.push(vaeOutputToImage(outputAsFloat32(out[vaeIO.output.name], vaeIO.output.name), width, height));
     }
-    const vaeDecodeMs = performance.now() - t0;
+    const vaeDecoderMs = performance.now() - t0;
     const totalMs = performance.now() - start;
     const unetTotal = unetStepMs.reduce((a, b) => a + b, 0);
     return {
@@ -360,18 +367,24 @@ export class StableDiffusionPipeline {
         unetStepMs,
         unetMs: unetTotal,
         schedulerMs,
-        vaeDecodeMs,
+        vaeDecoderMs,
         totalMs,
-        overheadMs: totalMs - textEncoderMs - unetTotal - vaeDecodeMs,
+        overheadMs: totalMs - textEncoderMs - unetTotal - vaeDecoderMs,
         unetCalls,
       },
     };
   }
 
-  /** The timestep input tensor: its type and rank from the model ([] scalar, [1] fixed, or [batch]). */
+  /** Timestep dims the model takes: [] (scalar), its fixed [k], or [batch]. */
+  private timestepDims(batch: number): number[] {
+    const shape = this.unetIO.timestep.shape;
+    return shape.length === 0 ? [] : typeof shape[0] === 'number' ? [shape[0]] : [batch];
+  }
+
+  /** The timestep input tensor, typed as the model wants it. */
   private timestepTensor(batch: number): ort.Tensor {
     const info = this.unetIO.timestep;
-    const dims = info.shape.length === 0 ? [] : typeof info.shape[0] === 'number' ? [info.shape[0]] : [batch];
+    const dims = this.timestepDims(batch);
     const size = dims.length === 0 ? 1 : dims[0];
     switch (info.type) {
       case 'float32':
