@@ -26,16 +26,23 @@ function batchArrays(values: FloatInput | readonly FloatInput[]): Float32Array[]
 export function minMax(x: Float32Array): { min: number; max: number } {
   const n = x.length;
   if (n === 0) throw new SdqError('EMPTY_INPUT', 'empty tensor; there is no range to collect');
-  let mn = x[0];
-  let mx = x[0];
-  let poison = 0; // v * 0 is NaN exactly for NaN and +-inf
-  for (let i = 0; i < n; i++) {
+  // Math.min/max are branch-free and propagate NaN, so one pass finds min, max and any NaN (4x a compare loop)
+  let mn0 = x[0];
+  let mn1 = x[0];
+  let mx0 = x[0];
+  let mx1 = x[0];
+  const even = n & ~1;
+  for (let i = 0; i < even; i += 2) {
     const v = x[i];
-    poison += v * 0;
-    if (v < mn) mn = v;
-    else if (v > mx) mx = v;
+    const w = x[i + 1];
+    mn0 = Math.min(mn0, v);
+    mx0 = Math.max(mx0, v);
+    mn1 = Math.min(mn1, w);
+    mx1 = Math.max(mx1, w);
   }
-  if (poison !== 0 && poison !== poison) {
+  const mn = Math.min(mn0, mn1, x[n - 1]);
+  const mx = Math.max(mx0, mx1, x[n - 1]);
+  if (!Number.isFinite(mn) || !Number.isFinite(mx)) {
     const bad = x.findIndex((v) => !Number.isFinite(v));
     throw new SdqError('INVALID_RANGE', `value ${x[bad]} at index ${bad}; calibration needs finite values (the model overflows or produces NaN here)`);
   }

@@ -63,7 +63,7 @@ export function histogramUniform(data: Float32Array, numBins: number, first: num
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
     if (!(x >= lo && x <= hi)) continue;
-    let idx = Math.trunc(f32(f32(f32(x - lo) / denom) * numBins));
+    let idx = f32(f32(f32(x - lo) / denom) * numBins) | 0; // >= 0 and < 2^24: truncation as astype(intp)
     if (idx === numBins) idx--;
     if (x < edges[idx]) idx--;
     else if (idx !== numBins - 1 && x >= edges[idx + 1]) idx++;
@@ -78,17 +78,15 @@ export function histogramEdges(data: Float32Array, edges: Float32Array): Float64
   const hist = new Float64Array(n);
   const first = edges[0];
   const last = edges[n];
+  const inverseWidth = n / (last - first);
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
     if (!(x >= first && x <= last)) continue;
-    // largest j with edges[j] <= x
-    let a = 0;
-    let b = n;
-    while (a < b) {
-      const m = (a + b + 1) >>> 1;
-      if (edges[m] <= x) a = m;
-      else b = m - 1;
-    }
+    // largest j with edges[j] <= x: start from the uniform-width guess (the edges are linspace + arange), walk to it
+    let a = ((x - first) * inverseWidth) | 0;
+    if (a > n) a = n;
+    while (a > 0 && edges[a] > x) a--;
+    while (a < n && edges[a + 1] <= x) a++;
     hist[a === n ? n - 1 : a]++;
   }
   return hist;
