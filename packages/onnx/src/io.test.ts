@@ -208,3 +208,22 @@ describe('tensorFromTypedArray', () => {
     expect(() => tensorFromTypedArray('bad', [4], data)).toThrow(SdqError);
   });
 });
+
+describe('tensors with in-memory data and stale external_data entries', () => {
+  it('writes the in-memory bytes (a pass replaced the data of a lazily read tensor)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdq-onnx-stale-'));
+    try {
+      const m = await readModel(UNET, { externalData: 'lazy' });
+      const t = m.graph!.initializer.find((x) => isExternalTensor(x) && x.dataType === DataType.FLOAT)!;
+      const n = t.dims.reduce((a, d) => a * d, 1);
+      t.rawData = new Uint8Array(Float32Array.from({ length: n }, (_, i) => i).buffer);
+      const out = join(dir, 'model.onnx');
+      await writeModel(m, out, { sourceDir: join(MODELS, 'tiny-sd/unet'), location: 'w.bin' });
+      const back = await readModel(out);
+      const bt = back.graph!.initializer.find((x) => x.name === t.name)!;
+      expect(Array.from(tensorToTypedArray(bt) as Float32Array).slice(0, 4)).toEqual([0, 1, 2, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

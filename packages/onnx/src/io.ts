@@ -166,7 +166,7 @@ function hasUnloadedExternal(model: ModelProto): boolean {
 export function inlineModelSize(model: ModelProto): number {
   let extra = 0;
   forEachTensor(model, (t) => {
-    if (isExternalTensor(t)) extra += tensorByteLength(t) + 16;
+    if (isExternalTensor(t) && t.rawData === undefined) extra += tensorByteLength(t) + 16;
   });
   return encodedSize('ModelProto', model) + extra;
 }
@@ -231,7 +231,7 @@ export async function writeModel(model: ModelProto, path: string, options: Write
   forEachTensor(model, (t) => {
     if (isExternalTensor(t) && !placed.has(t)) toInline.push(t);
   });
-  const needSource = toInline.length > 0 || placements.some((p) => isExternalTensor(p.tensor) && p.tensor.rawData === undefined);
+  const needSource = toInline.some((t) => t.rawData === undefined) || placements.some((p) => isExternalTensor(p.tensor) && p.tensor.rawData === undefined);
   if (needSource && options.sourceDir === undefined) {
     throw new SdqError('INVALID_ARGUMENT', `model has external tensors that are not loaded; pass sourceDir (the folder of the model it was read from) or read it with externalData: 'load'`);
   }

@@ -54,11 +54,14 @@ function bytesFromTypedFields(t: TensorProto): Uint8Array {
 }
 
 /**
- * The tensor's data as raw little-endian bytes. `rawData` is returned as is (a view); external data is read from
- * `baseDir` (the folder of the model file), just this tensor's range; typed *_data fields are converted.
+ * The tensor's data as raw little-endian bytes. `rawData` is returned as is (a view; it wins over external_data
+ * entries); external data is read from `baseDir` (the folder of the model file), just this tensor's range; typed
+ * *_data fields are converted.
  */
 export function tensorBytes(t: TensorProto, baseDir?: string): Uint8Array {
   if (t.dataType === DataType.STRING) throw new SdqError('UNSUPPORTED_TYPE', `${tensorLabel(t)} is a string tensor; read t.stringData instead`);
+  // in-memory bytes win: a pass may have replaced the data of a tensor that still carries its external_data entries
+  if (t.rawData !== undefined) return t.rawData;
   if (isExternalTensor(t)) {
     if (baseDir === undefined) {
       throw new SdqError('INVALID_ARGUMENT', `${tensorLabel(t)} stores its data in an external file; pass the model's folder as baseDir (or read the model with externalData: 'load')`);
@@ -66,7 +69,6 @@ export function tensorBytes(t: TensorProto, baseDir?: string): Uint8Array {
     const ref = resolveExternalData(t, baseDir);
     return readExternalRange(ref, tensorByteLength(t));
   }
-  if (t.rawData !== undefined) return t.rawData;
   return bytesFromTypedFields(t);
 }
 
