@@ -150,21 +150,43 @@ function memoryBench(path) {
     const model = await m.readModel(${JSON.stringify(path)}, { externalData: 'load' });
     const ms = performance.now() - t;
     let weights = 0; m.forEachTensor(model, (x) => { weights += m.tensorByteLength(x); });
-    console.log(JSON.stringify({ maxRss: process.resourceUsage().maxRSS * 1024, weights, ms, tensors: model.graph.initializer.length }));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) throw new Error(`memory bench failed: ${r.stderr}`);
-  const res = JSON.parse(r.stdout.trim());
+    const maxRss = process.resourceUsage().maxRSS * 1024;
+    // write it back with externalData 'auto': over 2 GiB, so it must choose external data by itself
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const out = mkdtempSync(${JSON.stringify(join(tmpdir(), 'sdq-bench-onnx', 'write-'))});
+    const tw = performance.now();
+    const written = await m.writeModel(model, out + '/model.onnx', { externalData: 'auto' });
+    const writeMs = performance.now() - tw;
+    rmSync(out, { recursive: true, force: true });
+    console.log(JSON.stringify({ maxRss, weights, ms, tensors: model.graph.initializer.length, writeMs, written }));`;
+  // interleaved sdq / python runs (disk and page cache are shared and noisy): minimum time, maximum RSS
+  let res;
   let pyRss = null;
   let pyMs = null;
-  if (python) {
-    const p = spawnSync(python.py, ['-c', PY_LOAD_RSS, path], { encoding: 'utf8' });
-    if (p.status === 0) [pyRss, pyMs] = p.stdout.trim().split(/\s+/).map(Number);
+  for (let round = 0; round < 2; round++) {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    if (r.status !== 0) throw new Error(`memory bench failed: ${r.stderr}`);
+    const cur = JSON.parse(r.stdout.trim());
+    res = res ? { ...cur, ms: Math.min(res.ms, cur.ms), writeMs: Math.min(res.writeMs, cur.writeMs), maxRss: Math.max(res.maxRss, cur.maxRss) } : cur;
+    if (python) {
+      const p = spawnSync(python.py, ['-c', PY_LOAD_RSS, path], { encoding: 'utf8' });
+      if (p.status === 0) {
+        const [rss, ms] = p.stdout.trim().split(/\s+/).map(Number);
+        pyRss = Math.max(pyRss ?? 0, rss);
+        pyMs = Math.min(pyMs ?? Infinity, ms);
+      }
+    }
   }
   const ratio = res.maxRss / res.weights;
   console.log(
-    `load  SD-size UNet with external data: weights ${(res.weights / 2 ** 30).toFixed(2)} GiB in ${res.tensors} initializers, ${(res.ms / 1000).toFixed(1)} s; ` +
+    `load  SD-size UNet with external data: weights ${(res.weights / 2 ** 30).toFixed(2)} GiB in ${res.tensors} initializers, sdq ${(res.ms / 1000).toFixed(1)} s; ` +
       `peak RSS sdq ${(res.maxRss / 2 ** 30).toFixed(2)} GiB = ${ratio.toFixed(3)}x weights (target <= 1.2)` +
       (pyRss ? `; python onnx.load ${(pyMs / 1000).toFixed(1)} s, peak RSS ${(pyRss / 2 ** 30).toFixed(2)} GiB = ${(pyRss / res.weights).toFixed(3)}x` : ''),
+  );
+  const w = res.written;
+  console.log(
+    `write SD-size UNet, externalData 'auto': ${(res.writeMs / 1000).toFixed(1)} s, model.onnx ${(w.modelBytes / 1e6).toFixed(2)} MB + ` +
+      `${w.dataFiles.map((f) => `${f.location} ${(f.bytes / 2 ** 30).toFixed(2)} GiB`).join(', ')} (${w.externalTensors} external tensors; over 2 GiB so external data was chosen: ${w.externalTensors > 0})`,
   );
   return { ...res, ratio, pythonMaxRss: pyRss, pythonMs: pyMs };
 }
