@@ -36,3 +36,5 @@ export { convertPath } from './convert.js';
 export type { ConvertOptions, ConvertResult } from './convert.js';
 export { createFixture, FIXTURE_PRESETS } from './fixture.js';
 export { SCHEDULERS } from './runtime/ort-generator.js';
+export { quantizePath } from './quantize.js';
+export type { QuantizeOptions, QuantizeResult } from './quantize.js';

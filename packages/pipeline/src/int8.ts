@@ -71,8 +71,10 @@ export interface CaptureOptions {
 }
 
 /** FP32 generations over the prompts; every k-th step's UNet inputs go to `npzPath` (at most `samples` sets). */
-export async function captureCalibrationSet(modelDir: string, npzPath: string, options: CaptureOptions): Promise<{ path: string; sets: number }> {
-  const total = options.prompts.length * options.steps;
+export async function captureCalibrationSet(modelDir: string, npzPath: string, options: CaptureOptions): Promise<{ path: string; sets: number; generations: number }> {
+  // More generations than samples would only be thrown away: use at most one generation per sample.
+  const prompts = options.prompts.slice(0, Math.max(1, Math.min(options.prompts.length, options.samples)));
+  const total = prompts.length * options.steps;
   const every = Math.max(1, Math.floor(total / options.samples));
   let step = 0;
   let kept = 0;
@@ -91,11 +93,11 @@ export async function captureCalibrationSet(modelDir: string, npzPath: string, o
       hook = onUnetInputs;
       await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed, width: options.width, height: options.height });
     };
-    const r = await captureUnetInputs(npzPath, options.prompts, generate, {
+    const r = await captureUnetInputs(npzPath, prompts, generate, {
       seed: options.seed,
       onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
     });
-    return { path: r.path, sets: r.sets };
+    return { path: r.path, sets: r.sets, generations: r.generations };
   } finally {
     await generator.dispose();
   }
@@ -135,7 +137,7 @@ export async function quantizeUnetInt8(
   });
   const policy = { ...DEFAULT_UNET_INT8_POLICY, ...recipe.policy };
   return [
-    `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${prompts.length} FP32 generations of ${recipe.steps} steps; ` +
+    `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
       `${result.report.quantizedNodes.length} nodes quantized (${(policy.opTypes ?? []).join('/')}, ${policy.activationType} activations, per-channel weights), ` +
       `${result.report.skippedNodes.length} kept in float; text encoder and VAE decoder FP32`,
   ];
@@ -154,7 +156,7 @@ export interface CalibrateOptions {
 }
 
 /** sdq calibrate: capture UNet inputs and compute activation ranges into `outDir` (unet_inputs.npz, ranges.json, calibration.json). */
-export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; tensors: number; files: string[] }> {
+export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; generations: number; tensors: number; files: string[] }> {
   const side = await defaultSize(modelDir);
   const method = options.method ?? 'minmax';
   return writeDirAtomic(outDir, async (tmp) => {
@@ -178,6 +180,6 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
     await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
     await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
     const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json'].map((f) => path.join(outDir, f));
-    return { outDir, sets: npz.sets, tensors: Object.keys(ranges.ranges).length, files };
+    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, files };
   });
 }

@@ -3,8 +3,10 @@ import type { Command } from '../command.js';
 import { inspectCommand } from './inspect.js';
 import { convertCommand } from './convert.js';
 import { buildCommand } from './build.js';
+import { calibrateCommand } from './calibrate.js';
+import { quantizeCommand } from './quantize.js';
 import { generateCommand } from './generate.js';
 import { benchCommand } from './bench.js';
 import { fixtureCreateCommand } from './fixture.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, convertCommand, buildCommand, generateCommand, benchCommand, fixtureCreateCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, convertCommand, calibrateCommand, quantizeCommand, buildCommand, generateCommand, benchCommand, fixtureCreateCommand];

@@ -1,0 +1,117 @@
+// quantizePath: INT8 QDQ UNet from calibration data (sdq quantize); a model dir in gives a model dir out.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { SdqError } from '@sdq/quant';
+import { inspectModelFile } from '@sdq/onnx';
+import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
+import type { ProgressListener } from './progress.js';
+import { writeDirAtomic, assertWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
+import { checkModelDir } from './model-dir.js';
+
+export interface QuantizeOptions {
+  /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
+  calibration: string;
+  /** Per-channel weight scales (default: the policy's, on). */
+  perChannel?: boolean;
+  /** Node names or op types (Conv, MatMul, Gemm) to keep in float, on top of the default sensitive layers. */
+  exclude?: readonly string[];
+  /** 'int8' activations with zero point 0 for TensorRT, 'uint8' (default policy) for onnxruntime CPU. */
+  activationType?: 'int8' | 'uint8';
+  method?: 'minmax' | 'percentile' | 'entropy';
+  threads?: number;
+  onProgress?: ProgressListener;
+}
+
+export interface QuantizeResult {
+  input: string;
+  output: string;
+  kind: 'model' | 'dir';
+  quantizedNodes: number;
+  skippedNodes: number;
+  bytesIn: number;
+  bytesOut: number;
+  ms: number;
+}
+
+/** The calibration source inside a dir/file argument: ranges.json, else unet_inputs.npz, else the path itself. */
+async function resolveCalibration(arg: string): Promise<string> {
+  let st;
+  try {
+    st = await fs.stat(arg);
+  } catch {
+    throw new SdqError('NOT_FOUND', `calibration ${arg} does not exist; run "sdq calibrate <model dir> --prompts <file> --out <dir>" first and pass that dir`);
+  }
+  if (!st.isDirectory()) return arg;
+  for (const f of ['unet_inputs.npz', 'ranges.json']) if (await exists(path.join(arg, f))) return path.join(arg, f);
+  throw new SdqError('NOT_FOUND', `calibration dir ${arg} has neither unet_inputs.npz nor ranges.json; pass the --out dir of "sdq calibrate"`);
+}
+
+async function inputSpecs(model: string): Promise<ModelInputSpec[]> {
+  const r = await inspectModelFile(model);
+  return r.inputs.map((i) => ({ name: i.name, type: i.type, shape: (i.shape ?? []).map((d) => d ?? '?') }));
+}
+
+export async function quantizePath(input: string, output: string, options: QuantizeOptions): Promise<QuantizeResult> {
+  const t0 = performance.now();
+  let st;
+  try {
+    st = await fs.stat(input);
+  } catch {
+    throw new SdqError('NOT_FOUND', `${input} does not exist; pass a UNet .onnx file or a model dir`);
+  }
+  const isDir = st.isDirectory();
+  if (isDir) await checkModelDir(input);
+  const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
+  const calibration = await resolveCalibration(options.calibration);
+  await assertWritableParent(output);
+  const ops = new Set(['Conv', 'MatMul', 'Gemm']);
+  const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
+  const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
+  const policy: NonNullable<QuantizeUnetOptions['policy']> = {
+    opTypes: (DEFAULT_UNET_INT8_POLICY.opTypes ?? []).filter((o) => !excludedOps.includes(o)),
+    skipNodes: [...UNET_SENSITIVE_LAYERS, ...excludedNodes],
+    ...(options.perChannel === undefined ? {} : { perChannel: options.perChannel }),
+    ...(options.activationType ? { activationType: options.activationType } : {}),
+  };
+  if ((policy.opTypes ?? []).length === 0) throw new SdqError('INVALID_ARGUMENT', `--exclude ${excludedOps.join(',')} leaves no op type to quantize; exclude node names instead`);
+  const specs = calibration.endsWith('.json') ? undefined : await inputSpecs(srcModel);
+  const run = async (dst: string): Promise<{ quantized: number; skipped: number }> => {
+    const r = await quantizeUnet(srcModel, dst, {
+      calibration,
+      method: options.method,
+      policy,
+      reader: specs ? { inputs: specs } : undefined,
+      threads: options.threads ?? 2,
+      onProgress: (p) => options.onProgress?.({ task: `quantize ${p.phase}`, done: p.done, total: p.total }),
+    });
+    return { quantized: r.report.quantizedNodes.length, skipped: r.report.skippedNodes.length };
+  };
+  let counts: { quantized: number; skipped: number };
+  if (isDir) {
+    counts = await writeDirAtomic(output, async (tmp) => {
+      for (const entry of await fs.readdir(input, { withFileTypes: true })) {
+        if (entry.name === 'unet') {
+          await fs.mkdir(path.join(tmp, 'unet'));
+          for (const f of await fs.readdir(path.join(input, 'unet'))) if (!/\.(onnx|pb|data)$/.test(f)) await fs.cp(path.join(input, 'unet', f), path.join(tmp, 'unet', f));
+        } else if (entry.name !== 'sdq-made-from.json') {
+          await fs.cp(path.join(input, entry.name), path.join(tmp, entry.name), { recursive: true });
+        }
+      }
+      return run(path.join(tmp, 'unet', 'model.onnx'));
+    });
+  } else {
+    // The model and its external data appear together: build them in a temp dir, then move into place.
+    const tmpDir = `${output}.dir-${process.pid}`;
+    counts = await writeDirAtomic(tmpDir, async (tmp) => {
+      const c = await run(path.join(tmp, path.basename(output)));
+      for (const f of await fs.readdir(tmp)) if (f !== path.basename(output)) await fs.rename(path.join(tmp, f), path.join(path.dirname(output), f));
+      await fs.rename(path.join(tmp, path.basename(output)), output);
+      return c;
+    });
+    await fs.rm(tmpDir, { recursive: true, force: true });
+  }
+  return {
+    input, output, kind: isDir ? 'dir' : 'model', quantizedNodes: counts.quantized, skippedNodes: counts.skipped,
+    bytesIn: await sizeOnDisk(isDir ? input : srcModel), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0,
+  };
+}
