@@ -81,6 +81,15 @@ describe('scheduler invariants', () => {
     }
   });
 
+  it('runs a schedule whose first timestep repeats from its start (diffusers would index past its sigmas)', () => {
+    const s = createScheduler({ ...sd15, _class_name: 'DPMSolverMultistepScheduler', beta_schedule: 'squaredcos_cap_v2', use_karras_sigmas: true });
+    s.setTimesteps(10);
+    expect(s.timesteps.slice(0, 4)).toEqual([998, 998, 998, 998]);
+    let x: Float32Array = new Float32Array(8).fill(s.initNoiseSigma);
+    for (const t of s.timesteps) x = s.step(new Float32Array(8).fill(0.1), t, x);
+    expect(x.every(Number.isFinite)).toBe(true);
+  });
+
   it('a stochastic scheduler without a noise source says how to give it one', () => {
     const s = createSchedulerByName('euler_a', sd15, { logger: () => undefined });
     s.setTimesteps(4);

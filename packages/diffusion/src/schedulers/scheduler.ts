@@ -89,9 +89,14 @@ export abstract class BaseScheduler implements Scheduler {
     return matches.length > 1 ? matches[1] : matches[0];
   }
 
-  /** The current step index, initialised from the first timestep seen (diffusers `_init_step_index`). */
+  /**
+   * The current step index, initialised from the first timestep seen (diffusers `_init_step_index`). One deviation:
+   * a run that starts at timesteps[0] starts at index 0 even when that timestep repeats (integer truncation can make
+   * e.g. DPM-Solver + Karras + cosine betas start [998, 998, ...]); diffusers' second-match rule would start at 1
+   * and index past the end of its sigmas on the last step.
+   */
   protected currentIndex(timestep: number, missing: 'error' | 'last' = 'error'): number {
-    if (this.stepIndex === null) this.stepIndex = this.indexForTimestep(timestep, missing);
+    if (this.stepIndex === null) this.stepIndex = timestep === this.timesteps[0] ? 0 : this.indexForTimestep(timestep, missing);
     return this.stepIndex;
   }
 
