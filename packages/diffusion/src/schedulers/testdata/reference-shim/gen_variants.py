@@ -4,7 +4,8 @@ file). The stand-in reproduces fixtures/schedulers-sd15.json within 1.3e-5 relat
 float64-vs-float32 differences of that order: compare at 1e-4 relative."""
 import json, sys
 import numpy as np
-sys.path.insert(0, '/tmp/shim')
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import run
 
 SD15 = dict(beta_start=0.00085, beta_end=0.012, beta_schedule='scaled_linear', num_train_timesteps=1000, steps_offset=1)

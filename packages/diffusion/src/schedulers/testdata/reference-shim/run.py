@@ -1,6 +1,7 @@
 import json, sys, importlib
 import numpy as np
-sys.path.insert(0, '/tmp/shim')
+import os
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch
 from diffusers.utils import torch_utils
 
@@ -36,7 +37,7 @@ def run(cls_name, config, steps, initial, draws, eta=None, shape=(1, 4, -1, 8)):
     return {'timesteps': [np.asarray(t).item() for t in s.timesteps], 'init_noise_sigma': ins, 'model_inputs': inputs, 'trajectory': traj, 'draws_used': used}
 
 if __name__ == '__main__':
-    fx = json.load(open('/work/main/fixtures/schedulers-sd15.json'))
+    fx = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../../../../../fixtures/schedulers-sd15.json')))
     worst = 0
     for c in fx['cases']:
         r = run(c['class'], c['scheduler_config'], c['steps'], c['initial_noise'], c['noise_draws'])
