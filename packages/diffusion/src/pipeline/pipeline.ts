@@ -107,7 +107,7 @@ export interface GenerationResult {
   latentShape: [number, number, number, number];
   timesteps: number[];
   scheduler: string;
-  /** The seed used, or null when a noise source or latents were given. */
+  /** The seed of the noise used (initial latents unless given, and stochastic steps), or null when a noise source was given. */
   seed: number | null;
   timings: GenerationTimings;
 }
@@ -253,7 +253,7 @@ export class StableDiffusionPipeline {
     const hiddenDims = [batch, this.tokenizer.modelMaxLength, tokens / this.tokenizer.modelMaxLength];
 
     // scheduler and initial latents
-    const seed = request.noise === undefined && request.latents === undefined ? (request.seed ?? 0) : null;
+    const seed = request.noise === undefined ? (request.seed ?? 0) : null;
     const noise = request.noise ?? new SeededNoise(request.seed ?? 0);
     const scheduler = this.makeScheduler(request.scheduler ?? this.options.scheduler, noise, request.eta);
     scheduler.setTimesteps(steps);
