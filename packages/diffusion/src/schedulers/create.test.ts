@@ -21,6 +21,18 @@ describe('createScheduler', () => {
     expect(() => createScheduler({ ...sd15, _class_name: 'DDIMScheduler', timestep_spacing: 'cosine' })).toThrow(/timestep_spacing/);
   });
 
+  it.each([{ solver_type: 'bh1' }, { predict_x0: false }, { lower_order_final: false }])(
+    'refuses UniPC %p with a zero final sigma (NaN in diffusers) and accepts it with sigma_min',
+    (option) => {
+      expect(() => createScheduler({ ...sd15, _class_name: 'UniPCMultistepScheduler', ...option })).toThrow(/final_sigmas_type: "sigma_min"/);
+      const s = createScheduler({ ...sd15, _class_name: 'UniPCMultistepScheduler', ...option, final_sigmas_type: 'sigma_min' });
+      s.setTimesteps(5);
+      let x: Float32Array = new Float32Array(8).fill(1);
+      for (const t of s.timesteps) x = s.step(new Float32Array(8).fill(0.1), t, x);
+      expect(x.every(Number.isFinite)).toBe(true);
+    },
+  );
+
   it('logs unknown keys and switched-on options of other classes, drops the rest like diffusers', () => {
     const lines: string[] = [];
     createScheduler({ ...sd15, _class_name: 'DDIMScheduler', my_typo: 1, use_karras_sigmas: true }, { logger: (m) => lines.push(m) });

@@ -70,6 +70,15 @@ export class UniPCMultistepScheduler extends BaseScheduler {
     r.number('flow_shift', 1);
     r.choice('time_shift_type', 'exponential', ['exponential'] as const);
     r.finish();
+    // With a zero final sigma these combinations divide by infinity on the last step: diffusers returns NaN latents.
+    const nanAtEnd = config.final_sigmas_type === 'zero' && (solverType === 'bh1' || !config.predict_x0 || (!config.lower_order_final && solverOrder > 1));
+    if (nanAtEnd) {
+      throw new SdqError(
+        'INVALID_ARGUMENT',
+        'UniPCMultistepScheduler: solver_type "bh1", predict_x0 false or lower_order_final false with final_sigmas_type "zero" ' +
+          'gives NaN on the last step (as in diffusers); set final_sigmas_type: "sigma_min"',
+      );
+    }
     super(config, options);
     if (schedule.rescaled) schedule.alphasCumprod[schedule.alphasCumprod.length - 1] = 2 ** -24;
     this.schedule = schedule;
