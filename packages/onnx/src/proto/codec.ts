@@ -420,6 +420,7 @@ function split64(v: Int64, out: { lo: number; hi: number }): void {
   out.hi = Number(u >> 32n);
 }
 
+/** Output pair of split64 (saves an allocation per int64; only used within one synchronous call). */
 const scratch = { lo: 0, hi: 0 };
 
 function varint64Size(lo: number, hi: number): number {
