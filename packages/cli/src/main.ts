@@ -93,7 +93,11 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
       : `unexpected error: ${oneLine(String((err as Error)?.message ?? err)).slice(0, 300)}; rerun with --debug for the stack trace`;
     io.stderr(`sdq ${command.name}: ${message}\n`);
     if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code: known ? err.code : 'INTERNAL', message } })}\n`);
-    if (debug && err instanceof Error && err.stack) io.stderr(`${err.stack}\n`);
+    if (debug && err instanceof Error && err.stack) {
+      io.stderr(`${err.stack}\n`);
+      const cause = (err as { cause?: unknown }).cause;
+      if (cause instanceof Error && cause.stack) io.stderr(`caused by: ${cause.stack}\n`);
+    }
     return 1;
   }
 }

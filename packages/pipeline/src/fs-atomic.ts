@@ -33,6 +33,16 @@ export async function assertWritableParent(target: string): Promise<void> {
   }
 }
 
+/** Create `target`'s parent directories if needed, then check it is writable (one-line IO_ERROR otherwise). */
+export async function ensureWritableParent(target: string): Promise<void> {
+  try {
+    await fs.mkdir(path.dirname(path.resolve(target)), { recursive: true });
+  } catch (err) {
+    throw ioError(err, target, 'write');
+  }
+  await assertWritableParent(target);
+}
+
 /** Write a file through a temp sibling + rename; the temp file is removed on failure. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempSibling(target);
@@ -67,7 +77,9 @@ export async function writeDirAtomic<T>(target: string, fill: (tmpDir: string) =
     return result;
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    if (err instanceof SdqError) throw err;
+    // Only file-system failures are "cannot write"; anything else (a model that fails to load...) passes through.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    if (err instanceof SdqError || typeof code !== 'string' || !/^E[A-Z]+$/.test(code)) throw err;
     throw ioError(err, target, 'write');
   }
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import {
   benchmark, checkModelDir, readPromptLanguage, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
   tableRows, stageRows, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
-  readPromptFile, PRECISIONS, type Precision,
+  readPromptFile, ensureWritableParent, PRECISIONS, type Precision,
 } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import {
@@ -45,6 +45,7 @@ Options:
   --cache DIR           where FP16/INT8 model dirs are made and reused (default ./out/<model name>)
   --sequential          load one precision at a time (large models); default interleaves runs
   --report DIR          write report.json, report.md and a self-contained report.html (+ PNGs) to DIR
+                        (default for the bundled model: <cache>/report)
 ${COMMON_HELP}
 
 Examples:
@@ -115,7 +116,11 @@ export const benchCommand: Command = {
     const calibrationPrompts = calibrationArg ? await readPromptFile(path.resolve(ctx.io.cwd, calibrationArg)) : undefined;
 
     const cacheDir = path.resolve(ctx.io.cwd, stringOption(values, 'cache') ?? path.join('out', info.name));
-    const reportDir = stringOption(values, 'report');
+    const reportArg = stringOption(values, 'report');
+    // The bundled run always leaves a report next to its models, so `npm start` ends with a page to open.
+    const reportDir = reportArg ? path.resolve(ctx.io.cwd, reportArg) : bundled ? path.join(cacheDir, 'report') : undefined;
+    // Fail before minutes of work, not after: the report location must be writable now.
+    if (reportDir) await ensureWritableParent(reportDir);
 
     const dirs = await prepareModelDirs({
       modelDir,
@@ -145,7 +150,7 @@ export const benchCommand: Command = {
       onnxruntimeVersion: onnxruntimeVersion(),
       notes: dirs.notes,
     });
-    const written = reportDir ? await writeBenchmarkReport(path.resolve(ctx.io.cwd, reportDir), outcome) : undefined;
+    const written = reportDir ? await writeBenchmarkReport(reportDir, outcome) : undefined;
     if (ctx.json) {
       ctx.printJson({ ok: true, report: outcome.report, files: written ?? null });
       return 0;

@@ -137,9 +137,10 @@ export async function openOrtGenerator(modelDir: string, options: OrtGeneratorOp
         encoder_hidden_states: hidden,
       };
       options.onUnetInputs?.({
-        sample: { data: sample.slice(), dims: [batch, 4, h, w] },
+        sample: { data: new Float32Array(sample), dims: [batch, 4, h, w] },
         timestep: { data: tsData, dims: [batch] },
-        encoder_hidden_states: { data: (hidden.data as Float32Array).slice(), dims: [...hidden.dims] },
+        // new Float32Array(...) rather than .slice(): a copy in this realm (onnxruntime's outputs may come from another).
+        encoder_hidden_states: { data: new Float32Array(hidden.data as Float32Array), dims: [...hidden.dims] },
       });
       const s1 = performance.now();
       const out = await unet.run(feeds);

@@ -1,0 +1,202 @@
+// The real commands, in-process: --help, one-line errors with exit codes, no partial outputs, a tiny end-to-end bench.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runSdq } from './testing.js';
+import { COMMANDS } from './commands/index.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const tiny = path.join(root, 'fixtures/models/tiny-sd');
+const shapes = path.join(root, 'fixtures/models/shapes-sd');
+
+let work: string;
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'sdq-cli-'));
+});
+afterAll(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+/** Every entry under `dir` (recursively), relative. */
+async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const e of await fs.readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      out.push(r);
+      if (e.isDirectory()) await walk(r);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+function expectOneLineError(r: { code: number; stderr: string }, code: number, pattern: RegExp): void {
+  expect(r.code).toBe(code);
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0 && !/: (\d+ steps?\.\.\.|done \d+\/\d+)/.test(l));
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+}
+
+describe('every command', () => {
+  it.each(COMMANDS.map((c) => [c.name]))('sdq %s --help: usage, options, examples, exit 0', async (name) => {
+    const r = await runSdq([...name.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: sdq ${name}`);
+    expect(r.stdout).toContain('Examples:');
+    expect(r.stdout).toContain('--json');
+    expect(r.stderr).toBe('');
+  });
+
+  it('the global help lists every DESIGN.md command', async () => {
+    const r = await runSdq(['--help']);
+    for (const c of ['inspect', 'convert', 'calibrate', 'quantize', 'build', 'generate', 'bench', 'fixture create']) expect(r.stdout).toContain(`  ${c} `);
+  });
+});
+
+describe('usage errors exit 2 with one line', () => {
+  it.each([
+    [['bench', tiny, '--runs', '0'], /^sdq bench: --runs must be an integer >= 1, got "0"/],
+    [['bench', tiny, '--precisions', 'fp32,fp64'], /^sdq bench: --precisions: unknown precision "fp64"; use fp32, fp16, int8/],
+    [['generate', tiny, '--size', '100x100'], /^sdq generate: --size 100x100: width and height must be positive multiples of 8/],
+    [['generate', tiny, '--scheduler', 'magic'], /^sdq generate: --scheduler must be one of ddim, /],
+    [['convert', tiny, path.join(os.tmpdir(), 'x')], /^sdq convert: missing --to fp16/],
+    [['calibrate', tiny, '--out', 'x'], /^sdq calibrate: missing --prompts/],
+    [['build', tiny], /^sdq build: missing --precision fp32\|fp16\|int8/],
+    [['fixture', 'create', '--preset', 'huge', '--out', 'x'], /^sdq fixture create: --preset must be one of tiny, small/],
+    [['inspect'], /^sdq inspect: missing <model.onnx \| model dir>/],
+  ])('%j', async (argv, pattern) => {
+    expectOneLineError(await runSdq(argv, { cwd: work }), 2, pattern);
+  });
+});
+
+describe('runtime errors exit 1 with one line naming the thing and the fix, and leave nothing behind', () => {
+  it('missing model dir', async () => {
+    const missing = path.join(work, 'no-such-model');
+    const r = await runSdq(['bench', missing, '--cache', path.join(work, 'cache-missing')], { cwd: work });
+    expectOneLineError(r, 1, new RegExp(`^sdq bench: model dir ${missing} does not exist; pass a Stable Diffusion ONNX export in optimum layout`));
+    await expect(fs.access(path.join(work, 'cache-missing'))).rejects.toThrow();
+  });
+
+  it('a model dir without a component', async () => {
+    const dir = path.join(work, 'no-vae');
+    await fs.cp(tiny, dir, { recursive: true });
+    await fs.rm(path.join(dir, 'vae_decoder'), { recursive: true });
+    const r = await runSdq(['generate', dir, '--out', path.join(work, 'no-vae.png')]);
+    expectOneLineError(r, 1, /has no vae_decoder\/model\.onnx; re-export the model .* or copy the vae_decoder folder in/);
+  });
+
+  it('a corrupt (truncated) component: generate and bench fail naming it; no PNG, no half-made model dirs', async () => {
+    const dir = path.join(work, 'corrupt');
+    await fs.cp(tiny, dir, { recursive: true });
+    const weights = path.join(dir, 'unet', 'weights.pb');
+    await fs.truncate(weights, Math.floor((await fs.stat(weights)).size / 3));
+    const png = path.join(work, 'corrupt.png');
+    const g = await runSdq(['generate', dir, '--steps', '1', '--size', '64x64', '--out', png]);
+    expectOneLineError(g, 1, /unet .*corrupt or truncated: re-export or re-copy the unet folder/);
+    await expect(fs.access(png)).rejects.toThrow();
+
+    const cache = path.join(work, 'corrupt-cache');
+    const b = await runSdq(['bench', dir, '--cache', cache, '--runs', '1', '--steps', '1', '--size', '64x64', '--precisions', 'fp32,fp16']);
+    expectOneLineError(b, 1, /weights\.pb/);
+    expect(await listTree(cache)).toEqual([]);
+  });
+
+  it('a prompt file that does not exist', async () => {
+    const out = path.join(work, 'calib-none');
+    const r = await runSdq(['calibrate', tiny, '--prompts', path.join(work, 'nope.txt'), '--out', out]);
+    expectOneLineError(r, 1, /prompt file .*nope\.txt does not exist; pass a \.txt file \(one prompt per line\)/);
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+
+  it('an output path that is not writable (under a file)', async () => {
+    const file = path.join(work, 'a-file');
+    await fs.writeFile(file, 'x');
+    const g = await runSdq(['generate', tiny, '--steps', '1', '--size', '64x64', '--out', path.join(file, 'img.png')]);
+    expectOneLineError(g, 1, /cannot write .*a-file\/img\.png: a parent of the path is a file, not a directory; choose another path/);
+    const b = await runSdq(['bench', tiny, '--report', path.join(file, 'report'), '--cache', path.join(work, 'c2')]);
+    expectOneLineError(b, 1, /cannot write .*a-file\/report/);
+    const c = await runSdq(['convert', tiny, path.join(file, 'fp16'), '--to', 'fp16']);
+    expectOneLineError(c, 1, /cannot write .*a-file\/fp16/);
+    expect(await fs.readFile(file, 'utf8')).toBe('x');
+  });
+
+  it('a calibration set that does not match the model', async () => {
+    const calib = path.join(work, 'calib-tiny');
+    const prompts = path.join(work, 'prompts.txt');
+    await fs.writeFile(prompts, 'a cat on a sofa\n');
+    const c = await runSdq(['calibrate', tiny, '--prompts', prompts, '--out', calib, '--samples', '1', '--steps', '1', '--size', '64x64', '--json']);
+    expect(c.code).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ ok: true, sets: 1, generations: 1 });
+    const out = path.join(work, 'shapes-int8');
+    const q = await runSdq(['quantize', shapes, out, '--calibration', calib]);
+    expectOneLineError(q, 1, /encoder_hidden_states/);
+    await expect(fs.access(out)).rejects.toThrow();
+    expect((await fs.readdir(work)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('commands that work', () => {
+  it('inspect --json describes every component of a model dir', async () => {
+    const r = await runSdq(['inspect', tiny, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ ok: true, kind: 'dir' });
+    expect(Object.keys(j.report.components)).toEqual(expect.arrayContaining(['text_encoder', 'unet', 'vae_decoder']));
+    expect(j.report.components.unet.inputs.map((i: { name: string }) => i.name)).toEqual(['sample', 'timestep', 'encoder_hidden_states']);
+  });
+
+  it('build --dry-run prints trtexec commands for the FP32 export', async () => {
+    const r = await runSdq(['build', tiny, '--precision', 'fp32', '--dry-run', '--out', path.join(work, 'engines')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/trtexec/);
+    expect(r.stdout).toContain(path.join(tiny, 'unet', 'model.onnx'));
+  });
+
+  it('fixture create writes a model dir and refuses to overwrite it', async () => {
+    const out = path.join(work, 'fixture-tiny');
+    const r = await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, preset: 'tiny' });
+    for (const f of ['model_index.json', 'unet/model.onnx', 'unet/weights.pb', 'text_encoder/model.onnx', 'vae_decoder/model.onnx', 'tokenizer/vocab.json', 'scheduler/scheduler_config.json']) {
+      await fs.access(path.join(out, f));
+    }
+    expectOneLineError(await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', out]), 1, /already exists; choose a new --out or pass --force/);
+  });
+
+  it('bench on tiny-sd (1 run, 2 steps, 64x64): --json report shape, report files, cache reused on the second run', async () => {
+    const cache = path.join(work, 'bench-cache');
+    const report = path.join(work, 'bench-report');
+    const argv = ['bench', tiny, '--runs', '1', '--warmup', '0', '--steps', '2', '--size', '64x64', '--cache', cache, '--report', report, '--json'];
+    const r = await runSdq(argv);
+    expect(r.stderr).not.toMatch(/error/i);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ok).toBe(true);
+    expect(j.report).toMatchObject({ model: 'tiny-sd', prompt: 'a cat on a sofa', steps: 2, width: 64, height: 64, runs: 1 });
+    expect(j.report.precisions.map((p: { precision: string }) => p.precision)).toEqual(['fp32', 'fp16', 'int8']);
+    for (const p of j.report.precisions) {
+      expect(p.runsMs).toHaveLength(1);
+      expect(p.latency.meanMs).toBeGreaterThan(0);
+      expect(p.unetMsPerStep).toBeGreaterThan(0);
+      expect(p.modelBytes).toBeGreaterThan(0);
+      expect(p.fidelity).toBeNull(); // tiny-sd has no prompt language
+    }
+    const [fp32, fp16, int8] = j.report.precisions;
+    expect(fp32.quality).toBeNull();
+    expect(fp32.speedup).toBe(1);
+    expect(fp16.quality.ssim).toBeGreaterThan(0.9);
+    expect(fp16.modelBytes).toBeLessThan(fp32.modelBytes);
+    expect(int8.quality.psnr).toBeGreaterThan(0);
+    expect((await fs.readdir(report)).sort()).toEqual(['fp16.png', 'fp32.png', 'int8.png', 'report.html', 'report.json', 'report.md']);
+    expect(await listTree(cache)).toEqual(expect.arrayContaining(['fp16', 'int8', path.join('int8', 'calibration', 'ranges.json'), path.join('int8', 'unet', 'model.onnx')]));
+    expect((await listTree(work)).filter((f) => /\.(tmp|old|dir)-\d+/.test(f))).toEqual([]);
+
+    const again = await runSdq(argv.filter((a) => a !== '--json'));
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^precision +mean ms +speed-up +median ms +p90 ms +UNet ms\/step +size +PSNR dB +SSIM +max abs diff +fidelity$/m);
+    expect(again.stdout).toMatch(/note: reused FP16 and INT8 model dir\(s\)/);
+  });
+});
