@@ -2,7 +2,7 @@
  * External tensor data: parsing and checking `external_data` entries (location / offset / length), reading just the
  * needed byte range, and walking every tensor of a model.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { SdqError } from '@sdq/quant';
 import type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto } from './proto/types.js';
@@ -72,12 +72,32 @@ export function checkRange(ref: ExternalDataRef, length: number, fileSize: numbe
   }
 }
 
+/**
+ * Rejects a data file that resolves outside the model's folder through a symbolic link (the path text was already
+ * checked by resolveExternalData; this checks what it points at). A missing file is left to the caller's open().
+ */
+export function checkRealPathInside(ref: ExternalDataRef, baseDir: string): void {
+  let real: string;
+  let realBase: string;
+  try {
+    real = realpathSync(ref.path);
+    realBase = realpathSync(baseDir);
+  } catch {
+    return;
+  }
+  const back = relative(realBase, real);
+  if (back.startsWith('..') || isAbsolute(back)) {
+    throw new SdqError('BAD_FORMAT', `tensor '${ref.tensor}': external data file '${ref.location}' is a link to ${real}, outside the model's folder; copy the data next to the model instead of linking it`);
+  }
+}
+
 export function missingDataFile(ref: ExternalDataRef, cause: unknown): SdqError {
   return new SdqError('NOT_FOUND', `tensor '${ref.tensor}': external data file '${ref.location}' not found at ${ref.path}; copy it next to the model`, { cause });
 }
 
 /** Reads one tensor's external range synchronously into a new buffer (only that range, never the whole file). */
-export function readExternalRange(ref: ExternalDataRef, expectedBytes: number): Uint8Array {
+export function readExternalRange(ref: ExternalDataRef, expectedBytes: number, baseDir?: string): Uint8Array {
+  if (baseDir !== undefined) checkRealPathInside(ref, baseDir);
   let fd: number;
   try {
     fd = openSync(ref.path, 'r');

@@ -227,3 +227,26 @@ describe('tensors with in-memory data and stale external_data entries', () => {
     }
   });
 });
+
+describe('external data behind a symbolic link', () => {
+  it('rejects a data file that links outside the model folder, accepts one inside', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sdq-onnx-link-'));
+    try {
+      const { mkdirSync, symlinkSync } = await import('node:fs');
+      const model = join(root, 'model');
+      mkdirSync(model);
+      copyFileSync(UNET, join(model, 'model.onnx'));
+      copyFileSync(join(MODELS, 'tiny-sd/unet/weights.pb'), join(root, 'outside.pb'));
+      symlinkSync(join(root, 'outside.pb'), join(model, 'weights.pb'));
+      await expect(readModel(join(model, 'model.onnx'))).rejects.toThrow(/outside the model's folder/);
+      await expect(readModel(join(model, 'model.onnx'), { externalData: 'lazy' })).rejects.toThrow(SdqError);
+      rmSync(join(model, 'weights.pb'));
+      copyFileSync(join(root, 'outside.pb'), join(model, 'real.pb'));
+      symlinkSync('real.pb', join(model, 'weights.pb'));
+      const m = await readModel(join(model, 'model.onnx'));
+      expect(m.graph!.initializer.length).toBeGreaterThan(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

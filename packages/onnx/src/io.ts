@@ -7,6 +7,7 @@ import { decodeModel, encodeModel } from './proto/model.js';
 import { DataLocation, type ModelProto, type TensorProto } from './proto/types.js';
 import {
   checkRange,
+  checkRealPathInside,
   checkRelativeLocation,
   externalRangeLength,
   forEachTensor,
@@ -46,6 +47,7 @@ export async function checkExternalData(model: ModelProto, baseDir: string): Pro
   for (const { ref, length } of refs) {
     let size = sizes.get(ref.path);
     if (size === undefined) {
+      checkRealPathInside(ref, baseDir);
       try {
         size = (await stat(ref.path)).size;
       } catch (e) {
@@ -70,6 +72,7 @@ export async function loadExternalData(model: ModelProto, baseDir: string): Prom
       const ref = resolveExternalData(t, baseDir);
       let h = handles.get(ref.path);
       if (!h) {
+        checkRealPathInside(ref, baseDir);
         let fh: FileHandle;
         try {
           fh = await open(ref.path, 'r');

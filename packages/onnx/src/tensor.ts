@@ -67,7 +67,7 @@ export function tensorBytes(t: TensorProto, baseDir?: string): Uint8Array {
       throw new SdqError('INVALID_ARGUMENT', `${tensorLabel(t)} stores its data in an external file; pass the model's folder as baseDir (or read the model with externalData: 'load')`);
     }
     const ref = resolveExternalData(t, baseDir);
-    return readExternalRange(ref, tensorByteLength(t));
+    return readExternalRange(ref, tensorByteLength(t), baseDir);
   }
   return bytesFromTypedFields(t);
 }
