@@ -250,3 +250,21 @@ describe('external data behind a symbolic link', () => {
     }
   });
 });
+
+describe('readModelDir errors', () => {
+  it('names a missing folder, a file passed as a folder, and a folder without components', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'sdq-onnx-dir-'));
+    try {
+      await expect(readModelDir(join(root, 'nope'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await expect(readModelDir(UNET)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(readModelDir(root)).rejects.toThrow(/no component folders/);
+      writeFileSync(join(root, 'model_index.json'), '{ not json');
+      const { mkdirSync } = await import('node:fs');
+      mkdirSync(join(root, 'unet'));
+      copyFileSync(UNET, join(root, 'unet', 'model.onnx'));
+      await expect(readModelDir(root)).rejects.toThrow(/model_index\.json is not valid JSON/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
