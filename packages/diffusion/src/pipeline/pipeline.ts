@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { SdqError, float32ToFloat16 } from '@sdq/quant';
+import { SdqError, float16ToFloat32, float32ToFloat16 } from '@sdq/quant';
 import { type NoiseSource, SeededNoise } from '../random.js';
 import type { SchedulerConfig } from '../schedulers/config.js';
 import { createScheduler, createSchedulerByName } from '../schedulers/create.js';
@@ -275,6 +275,7 @@ export class StableDiffusionPipeline {
       throw new SdqError('SHAPE_MISMATCH', `the UNet has a fixed batch of ${chunk}; the run needs batch ${batch} (guidance ${cfg ? 'on' : 'off'}, ${n} images)`);
     }
     const sampleData = new Float32Array(batch * latentSize);
+    const modelOut = new Float32Array(batch * latentSize);
     const timestepDims = this.timestepDims(batch);
     const timestepData = new Float32Array(timestepDims.length === 0 ? 1 : timestepDims[0]);
     const names = { sample: io.sample.name, timestep: io.timestep.name, encoderHiddenStates: io.encoderHiddenStates.name };
@@ -282,9 +283,15 @@ export class StableDiffusionPipeline {
       const sample = new FloatFeed(io.sampleType, sampleData.subarray(k * chunk * latentSize, (k + 1) * chunk * latentSize), [chunk, c, h, w]);
       const ehs = new FloatFeed(io.hiddenType, hidden.subarray(k * chunk * tokens, (k + 1) * chunk * tokens), [chunk, hiddenDims[1], hiddenDims[2]]);
       ehs.sync();
-      return { sample, ehs, timestep: this.timestepTensor(chunk) };
+      // the UNet writes its output straight into modelOut (float32) or a reused float16 buffer: no per-step arrays
+      const outView = modelOut.subarray(k * chunk * latentSize, (k + 1) * chunk * latentSize);
+      const outHalf = io.output.type === 'float16' ? new Uint16Array(outView.length) : null;
+      const outDims = [chunk, c, h, w];
+      const output = outHalf !== null
+        ? new ort.Tensor('float16', outHalf, outDims)
+        : io.output.type === 'float32' ? new ort.Tensor('float32', outView, outDims) : null;
+      return { sample, ehs, timestep: this.timestepTensor(chunk), outView, outHalf, output };
     });
-    const modelOut = new Float32Array(batch * latentSize);
     const guided = cfg ? new Float32Array(n * latentSize) : modelOut;
     const unetStepMs: number[] = [];
     let schedulerMs = 0;
@@ -313,16 +320,19 @@ export class StableDiffusionPipeline {
       const u0 = performance.now();
       for (let k = 0; k < chunks.length; k++) {
         const ch = chunks[k];
-        const out = await this.sessions.unet.run({
+        const feeds = {
           [io.sample.name]: ch.sample.tensor,
           [io.timestep.name]: ch.timestep,
           [io.encoderHiddenStates.name]: ch.ehs.tensor,
-        });
+        };
         unetCalls++;
-        const result = out[io.output.name];
-        const dst = modelOut.subarray(k * chunk * latentSize, (k + 1) * chunk * latentSize);
-        if (result.type === 'float32') dst.set(result.data as Float32Array);
-        else outputAsFloat32(result, io.output.name, dst);
+        if (ch.output !== null) {
+          await this.sessions.unet.run(feeds, { [io.output.name]: ch.output });
+          if (ch.outHalf !== null) float16ToFloat32(ch.outHalf, ch.outView);
+        } else {
+          const out = await this.sessions.unet.run(feeds);
+          outputAsFloat32(out[io.output.name], io.output.name, ch.outView);
+        }
       }
       const unetMs = performance.now() - u0;
       unetStepMs.push(unetMs);

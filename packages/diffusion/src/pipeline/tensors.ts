@@ -29,7 +29,11 @@ export class FloatFeed {
 
 /** Float32 view of a float32/float16 output tensor (float16 converted into `out` if given). */
 export function outputAsFloat32(tensor: ort.Tensor, name: string, out?: Float32Array): Float32Array {
-  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if (tensor.type === 'float32') {
+    if (out === undefined) return tensor.data as Float32Array;
+    out.set(tensor.data as Float32Array);
+    return out;
+  }
   if (tensor.type === 'float16') {
     const data = tensor.data as unknown;
     // onnxruntime-node returns float16 as Uint16Array bits (Node 20 has no Float16Array)
