@@ -59,7 +59,7 @@ export interface GenerateOptions {
   eta?: number;
   /** Called after every denoising step. `latents` is the live buffer: copy it to keep it. */
   onStep?: (info: StepInfo) => void;
-  /** Called with the UNet inputs before every UNet run (float32 views; e.g. to capture calibration data). */
+  /** Called with the UNet inputs before every UNet run (float32, live buffers: copy to keep; e.g. to capture calibration data). */
   onUnetInput?: (inputs: UnetInputs) => void;
 }
 
