@@ -29,15 +29,15 @@ function int64TextEncoder(): Uint8Array {
 }
 
 /** float16 UNet with an int64 timestep: out_sample = 0.5 sample + 0.001 timestep (encoder_hidden_states unused). */
-function float16Unet(): Uint8Array {
+function float16Unet(batch: number | string = 'batch', timestepShape: (number | string)[] = ['batch']): Uint8Array {
   const half = (v: number): Uint8Array => new Uint8Array(float32ToFloat16(new Float32Array([v])).buffer);
   return encodeModel({
     inputs: [
-      { name: 'sample', type: ONNX_FLOAT16, shape: ['batch', 4, 'height', 'width'] },
-      { name: 'timestep', type: ONNX_INT64, shape: ['batch'] },
-      { name: 'encoder_hidden_states', type: ONNX_FLOAT16, shape: ['batch', 'sequence', 32] },
+      { name: 'sample', type: ONNX_FLOAT16, shape: [batch, 4, 'height', 'width'] },
+      { name: 'timestep', type: ONNX_INT64, shape: timestepShape },
+      { name: 'encoder_hidden_states', type: ONNX_FLOAT16, shape: [batch, 'sequence', 32] },
     ],
-    outputs: [{ name: 'out_sample', type: ONNX_FLOAT16, shape: ['batch', 4, 'height', 'width'] }],
+    outputs: [{ name: 'out_sample', type: ONNX_FLOAT16, shape: [batch, 4, 'height', 'width'] }],
     initializers: [
       { name: 'to4d', type: ONNX_INT64, dims: [4], raw: int64Raw([-1, 1, 1, 1]) },
       { name: 'k_t', type: ONNX_FLOAT16, dims: [], raw: half(0.001) },
@@ -53,13 +53,13 @@ function float16Unet(): Uint8Array {
   });
 }
 
-function modelDir(): string {
+function modelDir(unet: Uint8Array = float16Unet()): string {
   const dir = mkdtempSync(join(tmpdir(), 'sdq-iotypes-'));
   for (const c of ['vae_decoder', 'tokenizer', 'scheduler']) symlinkSync(join(TINY, c), join(dir, c));
   mkdirSync(join(dir, 'text_encoder'));
   writeFileSync(join(dir, 'text_encoder', 'model.onnx'), int64TextEncoder());
   mkdirSync(join(dir, 'unet'));
-  writeFileSync(join(dir, 'unet', 'model.onnx'), float16Unet());
+  writeFileSync(join(dir, 'unet', 'model.onnx'), unet);
   writeFileSync(join(dir, 'unet', 'config.json'), JSON.stringify({ sample_size: 8, in_channels: 4 }));
   return dir;
 }
@@ -113,5 +113,21 @@ describe('StableDiffusionPipeline on int64 / float16 models', () => {
     for (const t of scheduler.timesteps) x = scheduler.step(x.map((v) => 0.5 * v + 0.001 * t), t, x);
     expect(relativeError(result.latents, x)).toBeLessThan(5e-3);
     expect(result.images).toHaveLength(2);
+  });
+});
+
+describe('a UNet with a fixed batch of 1 and a scalar timestep', () => {
+  it('runs the CFG batch in chunks and gives what the dynamic-batch model gives', async () => {
+    const fixed = await StableDiffusionPipeline.fromDir(modelDir(float16Unet(1, [])), { intraOpNumThreads: 1, logger: () => undefined });
+    const dynamic = await StableDiffusionPipeline.fromDir(modelDir(), { intraOpNumThreads: 1, logger: () => undefined });
+    expect(fixed.unetIO.fixedBatch).toBe(1);
+    const dims: number[][] = [];
+    const request = { prompt: 'a cat', steps: 3, numImages: 2, scheduler: 'euler_a', seed: 5 };
+    const a = await fixed.generate({ ...request, onUnetInput: (u) => dims.push(u.timestep.dims) });
+    const b = await dynamic.generate(request);
+    expect(dims[0]).toEqual([]);
+    expect(a.timings.unetCalls).toBe(3 * 4);
+    expect(Array.from(a.latents)).toEqual(Array.from(b.latents));
+    await Promise.all([fixed.dispose(), dynamic.dispose()]);
   });
 });
