@@ -297,12 +297,14 @@ export class StableDiffusionPipeline {
     let schedulerMs = 0;
     let unetCalls = 0;
     const half = n * latentSize;
+    const modelInput = sampleData.subarray(0, half);
+    const condOutput = modelOut.subarray(0, half);
 
     const timesteps = [...scheduler.timesteps];
     for (let i = 0; i < timesteps.length; i++) {
       const t = timesteps[i];
       let s0 = performance.now();
-      scheduler.scaleModelInput(latents, t, sampleData.subarray(0, half));
+      scheduler.scaleModelInput(latents, t, modelInput);
       if (cfg) sampleData.copyWithin(half, 0, half);
       timestepData.fill(t);
       for (const ch of chunks) {
@@ -344,7 +346,7 @@ export class StableDiffusionPipeline {
           guided[j] = u + f(guidance * f(modelOut[half + j] - u));
         }
       }
-      const next = scheduler.step(cfg ? guided : modelOut.subarray(0, half), t, latents, spare);
+      const next = scheduler.step(cfg ? guided : condOutput, t, latents, spare);
       spare = latents;
       latents = next;
       schedulerMs += performance.now() - s0;
