@@ -2,9 +2,10 @@
  * Test helper: run a model in onnxruntime-node from inside jest.
  *
  * Jest runs tests in a vm context whose typed-array constructors differ from Node's main realm, while
- * onnxruntime-node's native binding creates output arrays in the main realm; its `instanceof Float32Array` checks
- * then fail. So onnxruntime is loaded with Node's own require (main realm), inputs are copied into main-realm
- * typed arrays and outputs are copied back. Not part of the public API.
+ * onnxruntime-node's native binding creates output arrays in the main realm; onnxruntime-common's
+ * `instanceof Float32Array` checks then fail on outputs. So this module points the test context's typed-array
+ * globals at the main realm's before loading onnxruntime: inputs, outputs and test code then share one set of
+ * constructors. Import it before anything that captures typed-array constructors. Not part of the public API.
  */
 import { runInThisContext } from 'node:vm';
 import type * as OrtTypes from 'onnxruntime-node';
@@ -39,14 +40,9 @@ function toMainRealm(t: HostTensor): OrtTypes.Tensor {
   return new ort.Tensor(t.type, copy as Float32Array, [...t.dims]);
 }
 
+/** Outputs: the typed arrays are already this context's (its typed-array globals are the main realm's). */
 function toTestRealm(t: OrtTypes.Tensor): HostTensor {
-  const type = t.type as OrtElementType;
-  const src = t.data as ArrayLike<number | bigint>;
-  const Ctors = { float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array };
-  const Ctor = Ctors[type] as unknown as new (n: number) => HostTensor['data'];
-  const out = new Ctor(src.length);
-  for (let i = 0; i < src.length; i++) (out as unknown as (number | bigint)[])[i] = src[i];
-  return { type, dims: [...t.dims], data: out };
+  return { type: t.type as OrtElementType, dims: [...t.dims], data: t.data as HostTensor['data'] };
 }
 
 /** Create a session from model bytes (plus external data files, as onnxruntime-node takes them), 1 thread. */
