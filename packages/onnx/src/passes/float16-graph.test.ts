@@ -4,6 +4,7 @@ import { makeTensorProto } from '../builder/proto-factory.js';
 import { encodeModel } from '../proto/model.js';
 import type { ModelProto, NodeProto, TensorProto } from '../proto/types.js';
 import { createSession, type HostTensor } from '../testing/ort.js';
+import { validateModel } from '../validate.js';
 import { convertToFloat16 } from './float16.js';
 
 const f32Tensor = (values: number[], dims: number[]): TensorProto =>
@@ -54,6 +55,7 @@ describe('convertToFloat16 on a mixed graph', () => {
 
   it.each([true, false])('keepIoTypes=%s: runs in onnxruntime and matches FP32 to float16 precision', async (keepIoTypes) => {
     const half = convertToFloat16(model, { keepIoTypes });
+    expect(validateModel(half)).toEqual([]);
     const ref = await fp32Run();
     const inX: HostTensor = keepIoTypes
       ? { type: 'float32', data: xValues, dims: [2, 4] }

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, float16ToFloat32 } from '@sdq/quant';
 import { readModel } from '../io.js';
+import { validateModel } from '../validate.js';
 import { encodeModel } from '../proto/model.js';
 import { createSession, type HostTensor } from '../testing/ort.js';
 import { maxAbsDiff, readStoredNpz, sqnrDb } from '../testing/npz.js';
@@ -31,6 +32,7 @@ describe('convertToFloat16 on fixtures/models/tiny-sd', () => {
   ] as const)('%s: FP16 (keepIoTypes) stays close to FP32', async (component, feeds, output, minSqnr) => {
     const model = await readModel(join(tiny, component, 'model.onnx'));
     const half = convertToFloat16(model, { keepIoTypes: true });
+    expect(validateModel(half).filter((f) => f.severity === 'error')).toEqual([]);
     const fp32 = await (await createSession(encodeModel(model))).run(feeds);
     const fp16 = await (await createSession(encodeModel(half))).run(feeds);
     const ref = toFloat(fp32[output]);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readModel } from '../io.js';
+import { validateModel } from '../validate.js';
 import { encodeModel } from '../proto/model.js';
 import type { ModelProto } from '../proto/types.js';
 import { createSession, type HostTensor } from '../testing/ort.js';
@@ -38,6 +39,7 @@ describe('insertQdq on fixtures/models/tiny-sd/unet with the fixture MinMax rang
     ['S8S8 per-tensor weights', { perChannel: false }],
   ])('%s runs in onnxruntime', async (label, policy) => {
     const { model: q, report } = insertQdqWithReport(model, ranges, policy);
+    expect(validateModel(q).filter((f) => f.severity === 'error')).toEqual([]);
     const out = (await (await createSession(encodeModel(q))).run(feeds)).out_sample.data as Float32Array;
     const sqnr = sqnrDb(reference, out);
     const h = histogram(q);

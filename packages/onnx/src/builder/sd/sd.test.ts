@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSession } from '../../testing/ort.js';
 import { readModel } from '../../io.js';
+import { readModelDir } from '../../modeldir.js';
+import { validateModel } from '../../validate.js';
 import { decodeModel, encodeModel } from '../../proto/model.js';
 import { buildSdComponents, parameterCount, writeSdModelDir } from './index.js';
 
@@ -117,6 +119,11 @@ describe('SD synthetic components', () => {
       // same weights as the in-memory build with the same seed
       expect(sameBytes(encodeModel(unet), encodeModel(tiny.unet))).toBe(true);
       expect(() => writeSdModelDir(join(root, 'tiny'), 'tiny')).toThrow(/already exists/);
+      // the package's own model-dir reader and validator accept what the builder wrote
+      const dir = await readModelDir(join(root, 'tiny'));
+      expect(Object.keys(dir.components)).toEqual(['text_encoder', 'unet', 'vae_decoder']);
+      expect(dir.otherFolders).toEqual(['scheduler', 'tokenizer']);
+      for (const m of [unet, tiny.textEncoder, tiny.vaeDecoder]) expect(validateModel(m)).toEqual([]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
