@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { readModel, writeModel, convertToFloat16, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
-import { writeDirAtomic, assertWritableParent, sizeOnDisk } from './fs-atomic.js';
+import { writeDirAtomic, ensureWritableParent, sizeOnDisk } from './fs-atomic.js';
 import { quantizeModelDir } from './quantize-model-dir.js';
 
 export interface ConvertOptions {
@@ -32,7 +32,7 @@ export async function convertPath(input: string, output: string, options: Conver
     throw new SdqError('NOT_FOUND', `${input} does not exist; pass an .onnx file or a model dir`);
   }
   const t0 = performance.now();
-  await assertWritableParent(output);
+  await ensureWritableParent(output);
   if (st.isDirectory()) {
     const parent = `${output}.convert-${process.pid}`;
     try {

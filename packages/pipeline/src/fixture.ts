@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeSdModelDir, SD_PRESETS, type SdModelDirSummary, type SdPresetName } from '@sdq/onnx';
-import { assertWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
+import { ensureWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
 
 export const FIXTURE_PRESETS = Object.keys(SD_PRESETS) as SdPresetName[];
 
@@ -13,7 +13,7 @@ export async function createFixture(preset: string, out: string, options: { toke
   if (!options.overwrite && (await exists(out))) {
     throw new SdqError('INVALID_ARGUMENT', `${out} already exists; choose a new --out or pass --force to replace it`);
   }
-  await assertWritableParent(out);
+  await ensureWritableParent(out);
   const t0 = performance.now();
   const summary = writeSdModelDir(path.resolve(out), preset as SdPresetName, { tokenizerDir: options.tokenizerDir, seed: options.seed, overwrite: options.overwrite });
   return { ...summary, bytes: await sizeOnDisk(summary.dir), ms: performance.now() - t0 };

@@ -4,7 +4,7 @@ import type { GenerateParams, GenerationTimings } from './generator.js';
 import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
 import { checkModelDir } from './model-dir.js';
-import { assertWritableParent, writeFileAtomic } from './fs-atomic.js';
+import { ensureWritableParent, writeFileAtomic } from './fs-atomic.js';
 import { openDiffusionGenerator } from './runtime/ort-generator.js';
 
 export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
@@ -17,7 +17,7 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
 
 export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
   await checkModelDir(modelDir);
-  if (options.out) await assertWritableParent(options.out);
+  if (options.out) await ensureWritableParent(options.out);
   const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
   try {
     const { image, timings } = await generator.generate(options);

@@ -22,6 +22,8 @@ export interface Int8Recipe {
   samples: number;
   method: 'minmax' | 'percentile' | 'entropy';
   seed: number;
+  /** Image size of the calibration generations (default: the UNet's sample_size x 8). */
+  size?: { width: number; height: number };
   /** Overrides merged over @sdq/calib's DEFAULT_UNET_INT8_POLICY (e.g. { activationType: 'int8' } for TensorRT). */
   policy?: QdqPolicyLike;
 }
@@ -124,7 +126,7 @@ export async function quantizeUnetInt8(
   const prompts = await calibrationPrompts(modelDir, recipe);
   const npz = await captureCalibrationSet(modelDir, path.join(calibDir, 'unet_inputs.npz'), {
     prompts, steps: recipe.steps, guidance: recipe.guidance, samples: recipe.samples, seed: recipe.seed,
-    width: side, height: side, threads: options.threads, onProgress: options.onProgress,
+    width: recipe.size?.width ?? side, height: recipe.size?.height ?? side, threads: options.threads, onProgress: options.onProgress,
   });
   const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
     calibration: npz.path,

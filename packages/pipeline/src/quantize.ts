@@ -5,7 +5,7 @@ import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
 import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
-import { writeDirAtomic, assertWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
+import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
 import { checkModelDir } from './model-dir.js';
 
 export interface QuantizeOptions {
@@ -63,7 +63,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   if (isDir) await checkModelDir(input);
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
   const calibration = await resolveCalibration(options.calibration);
-  await assertWritableParent(output);
+  await ensureWritableParent(output);
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
   const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));

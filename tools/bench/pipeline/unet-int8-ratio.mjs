@@ -1,0 +1,98 @@
+// INT8 / FP32 (and FP16 / FP32) UNet latency on onnxruntime-node CPU for the `small` preset at 64x64 latents
+// (CFG batch 2), INT8 made by sdq's own path (quantizeModelDir: capture -> calibrate -> @sdq/calib's QDQ policy).
+// Runs are interleaved and the minimum and median of N are reported (the machine is noisy).
+// Usage: node tools/bench/pipeline/unet-int8-ratio.mjs [--runs 9] [--threads 2] [--dir /tmp/sdq-small]
+// Build first: (cd packages/pipeline && npx tsup) and (cd packages/calib && npx tsup).
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-node';
+import { createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
+import { readNpz } from '../../../packages/calib/dist/index.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/sdq-bench-small' } } });
+const runs = Number(values.runs);
+const threads = Number(values.threads);
+const root = values.dir;
+const model = path.join(root, 'model');
+const made = path.join(root, 'made');
+
+const t0 = performance.now();
+if (!existsSync(path.join(model, 'model_index.json'))) {
+  await createFixture('small', model, { tokenizerDir: path.resolve('fixtures/models/tiny-sd/tokenizer') });
+}
+const made0 = performance.now();
+await quantizeModelDir(model, made, {
+  precisions: ['fp16', 'int8'],
+  // Calibrate at 256x256 (32x32 latents): calibrating at 64x64 latents ran out of memory (23 GB RSS) in
+  // collectRanges, which also exposes attention's 4096x4096 score tensors on this preset.
+  int8: { prompts: ['a photo of a cat on a sofa', 'a mountain lake at sunrise', 'portrait of an old man, oil painting', 'a red sports car at night'], steps: 4, samples: 12, guidance: 7.5, size: { width: 256, height: 256 } },
+  threads,
+  onProgress: (e) => e.done === e.total && console.error(`${e.task}: ${e.done}/${e.total} ${e.detail ?? ''}`),
+});
+console.error(`fixture + quantizeModelDir: ${((performance.now() - t0) / 1000).toFixed(1)} s (quantize ${((performance.now() - made0) / 1000).toFixed(1)} s)`);
+
+// UNet inputs at 64x64 latents (CFG batch 2): text embeddings and timestep from a captured calibration set,
+// the latent a seeded N(0,1) draw (what the first denoising step sees).
+const npz = await readNpz(path.join(made, 'int8', 'calibration', 'unet_inputs.npz'));
+const pick = (name) => (npz instanceof Map ? npz.get(name) : npz[name]);
+const ehs = pick('encoder_hidden_states_1');
+const ts = pick('timestep_1');
+let seed = 42;
+const rand = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+const sample = new Float32Array(2 * 4 * 64 * 64);
+for (let i = 0; i < sample.length; i += 2) {
+  const r = Math.sqrt(-2 * Math.log(rand() || 1e-12));
+  const a = 2 * Math.PI * rand();
+  sample[i] = r * Math.cos(a);
+  sample[i + 1] = r * Math.sin(a);
+}
+const feeds = {
+  sample: new ort.Tensor('float32', sample, [2, 4, 64, 64]),
+  timestep: new ort.Tensor('float32', new Float32Array(ts.data), ts.dims),
+  encoder_hidden_states: new ort.Tensor('float32', new Float32Array(ehs.data), ehs.dims),
+};
+console.error(`inputs: sample [${feeds.sample.dims}], encoder_hidden_states [${feeds.encoder_hidden_states.dims}]`);
+
+const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+const sessions = {
+  fp32: await ort.InferenceSession.create(path.join(model, 'unet', 'model.onnx'), opts),
+  fp16: await ort.InferenceSession.create(path.join(made, 'fp16', 'unet', 'model.onnx'), opts),
+  int8: await ort.InferenceSession.create(path.join(made, 'int8', 'unet', 'model.onnx'), opts),
+};
+const outputs = {};
+const times = { fp32: [], fp16: [], int8: [] };
+for (const p of Object.keys(sessions)) outputs[p] = (await sessions[p].run(feeds)).out_sample.data; // warm-up
+for (let r = 0; r < runs; r++) {
+  for (const p of Object.keys(sessions)) {
+    const s = performance.now();
+    await sessions[p].run(feeds);
+    times[p].push(performance.now() - s);
+  }
+}
+// SQNR = 10 log10(sum ref^2 / sum (ref - x)^2)
+const sqnr = (ref, x) => {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    s += ref[i] * ref[i];
+    n += (ref[i] - x[i]) ** 2;
+  }
+  return 10 * Math.log10(s / n);
+};
+const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const min = (a) => Math.min(...a);
+const rows = [];
+for (const p of Object.keys(sessions)) {
+  rows.push({
+    precision: p,
+    'min ms': min(times[p]).toFixed(1),
+    'median ms': med(times[p]).toFixed(1),
+    'min ratio vs FP32': (min(times[p]) / min(times.fp32)).toFixed(3),
+    'median ratio vs FP32': (med(times[p]) / med(times.fp32)).toFixed(3),
+    'SQNR dB': p === 'fp32' ? '-' : sqnr(outputs.fp32, outputs[p]).toFixed(1),
+    'UNet size MB': ((await sizeOnDisk(path.dirname(p === 'fp32' ? path.join(model, 'unet', 'model.onnx') : path.join(made, p, 'unet', 'model.onnx')))) / 2 ** 20).toFixed(1),
+  });
+}
+console.table(rows);
+console.log(JSON.stringify({ runs, threads, ratioInt8Min: min(times.int8) / min(times.fp32), ratioInt8Median: med(times.int8) / med(times.fp32), ratioFp16Min: min(times.fp16) / min(times.fp32), target: 0.5 }));
