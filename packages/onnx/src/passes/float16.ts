@@ -26,13 +26,16 @@ export const DEFAULT_FP16_BLOCK_OPS: readonly string[] = [
 /** Inputs that must stay float32 even on converted nodes (onnxruntime's ALWAYS_FLOAT_INPUTS). */
 export const FP16_ALWAYS_FLOAT_INPUTS: Readonly<Record<string, readonly number[]>> = { Resize: [2], GroupNorm: [1, 2], SkipGroupNorm: [1, 2] };
 
+const QDQ_OPS = ['QuantizeLinear', 'DequantizeLinear'];
+
 /** Ops whose (first) input may have any type: no Cast is put in front of them. */
 const ANY_TYPE_INPUT_OPS = new Set(['Cast', 'Shape', 'Size', 'CastLike']);
 
 export interface ConvertToFloat16Options {
   /** Keep float32 graph inputs and outputs (Casts inside the graph). Default false. */
   keepIoTypes?: boolean;
-  /** Op types that stay float32. Default DEFAULT_FP16_BLOCK_OPS (pass [...DEFAULT_FP16_BLOCK_OPS, 'X'] to extend). */
+  /** Op types that stay float32. Default DEFAULT_FP16_BLOCK_OPS (pass [...DEFAULT_FP16_BLOCK_OPS, 'X'] to extend).
+   *  QuantizeLinear/DequantizeLinear are always kept float32 below opset 19 (no float16 there). */
   blockOps?: readonly string[];
   /** Node names that stay float32. */
   blockNodes?: readonly string[];
@@ -51,8 +54,12 @@ interface Context {
 /** Returns a new model; the input model is not modified (unchanged tensors are shared, not copied). */
 export function convertToFloat16(model: ModelProto, options: ConvertToFloat16Options = {}): ModelProto {
   if (!model.graph) throw new SdqError('INVALID_ARGUMENT', 'convertToFloat16: the model has no graph');
+  const opset = model.opsetImport.find((o) => !o.domain || o.domain === 'ai.onnx')?.version ?? 0;
+  const blockOps = new Set(options.blockOps ?? DEFAULT_FP16_BLOCK_OPS);
+  // QuantizeLinear/DequantizeLinear take float16 scales and inputs only from opset 19 on.
+  if (opset < 19) for (const op of QDQ_OPS) blockOps.add(op);
   const ctx: Context = {
-    blockOps: new Set(options.blockOps ?? DEFAULT_FP16_BLOCK_OPS),
+    blockOps,
     blockNodes: new Set(options.blockNodes ?? []),
     keepIoTypes: options.keepIoTypes ?? false,
     baseDir: options.baseDir,

@@ -3,6 +3,7 @@ import { GraphBuilder } from '../builder/graph-builder.js';
 import { encodeModel } from '../proto/model.js';
 import type { ModelProto } from '../proto/types.js';
 import { createSession } from '../testing/ort.js';
+import { convertToFloat16 } from './float16.js';
 import { addGraphOutputs } from './graph-outputs.js';
 import { insertQdq, insertQdqWithReport } from './qdq.js';
 
@@ -106,5 +107,17 @@ describe('addGraphOutputs', () => {
     expect(Array.from(out.relu.data as Float32Array)).toEqual([0, 2, 0, 4, 0, 1]);
     expect(Array.from(out.shape.data as BigInt64Array)).toEqual([2n, 3n]);
     expect(() => addGraphOutputs(model, ['nope'])).toThrow(/no value named "nope"/);
+  });
+});
+
+describe('QDQ then FP16', () => {
+  it('keeps Q/DQ in float32 below opset 19 and the model runs', async () => {
+    const half = convertToFloat16(insertQdq(buildModel(), ranges), { keepIoTypes: true });
+    const dq = half.graph!.node.filter((n) => n.opType === 'DequantizeLinear');
+    expect(dq.length).toBeGreaterThan(0);
+    for (const n of dq) expect(half.graph!.initializer.find((t) => t.name === n.input[1])?.dataType).toBe(DataType.FLOAT);
+    const out = await (await createSession(encodeModel(half))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
+    const ref = await (await createSession(encodeModel(insertQdq(buildModel(), ranges)))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
+    Array.from(out.y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((ref.y.data as Float32Array)[i], 1));
   });
 });
