@@ -31,6 +31,7 @@ export {
   DEFAULT_UNET_INT8_POLICY,
   TENSORRT_UNET_INT8_POLICY,
   DEFAULT_UNET_CALIBRATION_METHOD,
+  DEFAULT_UNET_METHOD_OPTIONS,
   UNET_SENSITIVE_LAYERS,
 } from './quantize-unet.js';
 export type { QuantizeUnetOptions, QuantizeUnetResult, QuantizeUnetProgress } from './quantize-unet.js';

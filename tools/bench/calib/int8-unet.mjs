@@ -27,6 +27,7 @@ ort.env.logLevel = 'error';
 
 const base = { ...DEFAULT_UNET_INT8_POLICY };
 const VARIANTS = {
+  'DEFAULT recipe (quantizeUnet defaults)': { policy: undefined },
   'conv s8 (no skips)': { method: 'minmax', policy: { ...base, opTypes: ['Conv'], activationType: 'int8', skipNodes: [] } },
   'conv s8 skip-io': { method: 'minmax', policy: { ...base, opTypes: ['Conv'], activationType: 'int8' } },
   'conv u8 skip-io': { method: 'minmax', policy: { ...base, opTypes: ['Conv'] } },
@@ -124,7 +125,7 @@ for (const name of chosen) {
     num += n; den += d; per.push(10 * Math.log10(n / d));
   }
   const fid = doFidelity ? await fidelity(dir) : undefined;
-  const r = { name, method: v.method, quantized: q.report.quantizedNodes.length, sqnrDb: 10 * Math.log10(num / den), meanSetSqnrDb: per.reduce((a, b) => a + b) / per.length, minSetSqnrDb: Math.min(...per), fidelity: fid, quantizeMs };
+  const r = { name, method: v.method ?? `${q.ranges.method} ${JSON.stringify(q.ranges.options)}`, quantized: q.report.quantizedNodes.length, sqnrDb: 10 * Math.log10(num / den), meanSetSqnrDb: per.reduce((a, b) => a + b) / per.length, minSetSqnrDb: Math.min(...per), fidelity: fid, quantizeMs };
   console.error(JSON.stringify(r));
   results.push(r);
   sessions[name] = s;
@@ -148,7 +149,7 @@ console.log(`| variant | method | nodes | SQNR dB (all sets) | mean set SQNR dB 
 console.log(`|---|---|---|---|---|---|---|---|`);
 console.log(`| FP32 | - | - | - | - | ${fpFid ? `${fpFid.ok}/${fpFid.total}` : '-'} | ${fpMin.toFixed(1)} | 1.00 |`);
 for (const r of results) {
-  if (r.error) { console.log(`| ${r.name} | ${VARIANTS[r.name].method} | error: ${r.error} |`); continue; }
+  if (r.error) { console.log(`| ${r.name} | ${VARIANTS[r.name].method ?? 'default'} | error: ${r.error} |`); continue; }
   const m = Math.min(...times[r.name]);
   r.latencyMinMs = m; r.latencyRatio = m / fpMin;
   console.log(`| ${r.name} | ${r.method} | ${r.quantized} | ${r.sqnrDb.toFixed(2)} | ${r.meanSetSqnrDb.toFixed(2)} | ${r.fidelity ? `${r.fidelity.ok}/${r.fidelity.total}` : '-'} | ${m.toFixed(1)} | ${(m / fpMin).toFixed(2)} |`);
