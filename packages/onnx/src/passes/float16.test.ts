@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataType, float16ToFloat32 } from '@sdq/quant';
+import { DataType, float16ToFloat32, float32ToFloat16 } from '@sdq/quant';
 import { readModel } from '../io.js';
 import { validateModel } from '../validate.js';
 import { encodeModel } from '../proto/model.js';
@@ -43,5 +43,20 @@ describe('convertToFloat16 on fixtures/models/tiny-sd', () => {
     expect(sqnr).toBeGreaterThan(minSqnr);
     // every float initializer left is float16 (no float blocked ops in these graphs)
     expect(half.graph!.initializer.filter((t) => t.dataType === DataType.FLOAT).map((t) => t.name)).toEqual([]);
+  });
+
+  it('unet with float16 inputs and outputs (keepIoTypes false) runs and stays close to FP32', async () => {
+    const model = await readModel(join(tiny, 'unet', 'model.onnx'));
+    const half = convertToFloat16(model);
+    expect(half.graph!.input.map((v) => v.type?.tensorType?.elemType)).toEqual([DataType.FLOAT16, DataType.FLOAT16, DataType.FLOAT16]);
+    const names = ['sample', 'timestep', 'encoder_hidden_states'];
+    const feeds32 = Object.fromEntries(names.map((n) => [n, f32(`${n}_0`)]));
+    const feeds16 = Object.fromEntries(names.map((n) => [n, { type: 'float16', data: float32ToFloat16(f32(`${n}_0`).data as Float32Array), dims: f32(`${n}_0`).dims } as HostTensor]));
+    const ref = toFloat((await (await createSession(encodeModel(model))).run(feeds32)).out_sample);
+    const out = (await (await createSession(encodeModel(half))).run(feeds16)).out_sample;
+    expect(out.type).toBe('float16');
+    const sqnr = sqnrDb(ref, toFloat(out));
+    console.log(`unet fp16 IO vs fp32: SQNR ${sqnr.toFixed(1)} dB, max abs ${maxAbsDiff(ref, toFloat(out)).toExponential(2)}`);
+    expect(sqnr).toBeGreaterThan(45);
   });
 });

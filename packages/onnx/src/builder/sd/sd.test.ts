@@ -74,6 +74,7 @@ describe('SD synthetic components', () => {
   it.each([
     // preset, UNet parameter bounds
     ['small', 13e6, 50e6],
+    ['medium', 100e6, 200e6],
     ['sd15', 855e6, 865e6],
   ] as const)('%s preset (structure only) has a UNet of the intended size', (preset, lo, hi) => {
     const c = buildSdComponents(preset, { weights: 'shape-only' });
