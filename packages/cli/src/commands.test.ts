@@ -152,7 +152,8 @@ describe('commands that work', () => {
     const r = await runSdq(['build', tiny, '--precision', 'fp32', '--dry-run', '--out', path.join(work, 'engines')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/trtexec/);
-    expect(r.stdout).toContain(path.join(tiny, 'unet', 'model.onnx'));
+    expect(r.stdout).toContain(path.join(tiny, "unet", "model.onnx"));
+    expect(r.stdout).toContain(path.join(work, "engines", "unet.fp32.plan"));
   });
 
   it('fixture create writes a model dir and refuses to overwrite it', async () => {

@@ -1,4 +1,5 @@
 // sdq build: TensorRT engines (or their trtexec commands with --dry-run).
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildEngines, PRECISIONS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
@@ -21,7 +22,7 @@ Options:
   --trtexec PATH        trtexec executable (default: $TRTEXEC, then PATH)
   --trt-version V       TensorRT version to plan for in --dry-run without trtexec (default 10.16)
   --dry-run             print the trtexec commands, build nothing
-  --out DIR             engines dir (default <model dir>/engines-<precision>)
+  --out DIR             engines dir (default: out/<model>/engines-<precision>, or next to a dir sdq made)
 ${COMMON_HELP}
 
 Examples:
@@ -34,10 +35,13 @@ Examples:
     const modelDir = path.resolve(ctx.io.cwd, positional(positionals, 0, 'model dir', name));
     const precision = choiceOption(values, 'precision', PRECISIONS, name);
     if (!precision) throw new UsageError('missing --precision fp32|fp16|int8', name);
-    const out = stringOption(values, 'out');
+    const outArg = stringOption(values, 'out');
+    // Engines never go into the model dir: next to a dir sdq made (out/<model>/engines-P), else ./out/<model>/engines-P.
+    const made = existsSync(path.join(modelDir, 'sdq-made-from.json'));
+    const out = outArg ?? (made ? path.join(path.dirname(modelDir), `engines-${precision}`) : path.join('out', path.basename(modelDir), `engines-${precision}`));
     const summary = await buildEngines(modelDir, {
       precision,
-      outDir: out ? path.resolve(ctx.io.cwd, out) : undefined,
+      outDir: path.resolve(ctx.io.cwd, out),
       trtexec: stringOption(values, 'trtexec'),
       trtVersion: stringOption(values, 'trt-version'),
       dryRun: values['dry-run'] === true,
