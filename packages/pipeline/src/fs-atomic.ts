@@ -16,7 +16,7 @@ export function ioError(err: unknown, target: string, action: string): SdqError 
     : code === 'ENOENT' ? 'a parent directory does not exist; create it first or choose another path'
     : code === 'ENOSPC' ? 'no space left on the device; free some space or choose another disk'
     : code === 'EROFS' ? 'the file system is read-only; choose a writable location'
-    : code === 'ENOTDIR' ? 'a parent of the path is a file, not a directory; choose another path'
+    : code === 'ENOTDIR' || code === 'EEXIST' ? 'a parent of the path is a file, not a directory; choose another path'
     : `${code ?? 'unknown error'}: ${(err as Error | undefined)?.message ?? String(err)}`;
   return new SdqError('IO_ERROR', `cannot ${action} ${target}: ${why}`, { cause: err });
 }
