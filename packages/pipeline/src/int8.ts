@@ -4,8 +4,9 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
-  DEFAULT_UNET_INT8_POLICY, type GenerateWithUnetHook, type QdqPolicyLike,
+  DEFAULT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, type GenerateWithUnetHook, type QdqPolicyLike,
 } from './calib-api.js';
+import { readModel, writeModel } from '@sdq/onnx';
 import type { ProgressListener } from './progress.js';
 import { openOrtGenerator } from './runtime/ort-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
@@ -28,7 +29,28 @@ export interface Int8Recipe {
   policy?: QdqPolicyLike;
 }
 
-export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: 'minmax', seed: 1234 };
+export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: DEFAULT_UNET_CALIBRATION_METHOD, seed: 1234 };
+
+/** Node's readFile (used by @sdq/calib's runtime loader) stops at 2 GiB per file. */
+const MAX_EXTERNAL_FILE = 2 ** 31 - 1;
+
+/**
+ * A UNet whose external data file is over 2 GiB (SD 1.5: 3.4 GB) is rewritten next to `scratchDir` with its weights
+ * split into files under 1 GiB, so @sdq/calib can load it for calibration; smaller models are used as they are.
+ */
+export async function calibratableUnet(unetModel: string, scratchDir: string): Promise<string> {
+  const dir = path.dirname(unetModel);
+  let large = false;
+  for (const f of await fs.readdir(dir)) {
+    if (f !== path.basename(unetModel) && (await fs.stat(path.join(dir, f))).size > MAX_EXTERNAL_FILE) large = true;
+  }
+  if (!large) return unetModel;
+  const model = await readModel(unetModel);
+  await fs.mkdir(scratchDir, { recursive: true });
+  const out = path.join(scratchDir, 'model.onnx');
+  await writeModel(model, out, { externalData: true, location: 'weights.pb', maxFileBytes: 2 ** 30 });
+  return out;
+}
 
 const GENERIC_CALIBRATION_PROMPTS = [
   'a photo of a cat on a sofa',
@@ -128,7 +150,9 @@ export async function quantizeUnetInt8(
     prompts, steps: recipe.steps, guidance: recipe.guidance, samples: recipe.samples, seed: recipe.seed,
     width: recipe.size?.width ?? side, height: recipe.size?.height ?? side, threads: options.threads, onProgress: options.onProgress,
   });
-  const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
+  const scratch = path.join(calibDir, 'unet-split');
+  const source = await calibratableUnet(path.join(modelDir, 'unet', 'model.onnx'), scratch);
+  const result = await quantizeUnet(source, dstModel, {
     calibration: npz.path,
     method: recipe.method,
     policy: recipe.policy,
@@ -136,7 +160,7 @@ export async function quantizeUnetInt8(
     calibrationJsonPath: path.join(calibDir, 'calibration.json'),
     threads: options.threads,
     onProgress: (p) => options.onProgress?.({ task: `INT8 UNet ${p.phase}`, done: p.done, total: p.total }),
-  });
+  }).finally(() => fs.rm(scratch, { recursive: true, force: true }));
   const policy = { ...DEFAULT_UNET_INT8_POLICY, ...recipe.policy };
   return [
     `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
@@ -168,9 +192,10 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2, onProgress: options.onProgress,
     });
     const reader = await openCalibrationData(npz.path);
+    const scratch = path.join(tmp, 'unet-split');
     let ranges;
     try {
-      ranges = await collectRanges(path.join(modelDir, 'unet', 'model.onnx'), reader, {
+      ranges = await collectRanges(await calibratableUnet(path.join(modelDir, 'unet', 'model.onnx'), scratch), reader, {
         method,
         opTypes: DEFAULT_UNET_INT8_POLICY.opTypes,
         threads: options.threads ?? 2,
@@ -178,6 +203,7 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       });
     } finally {
       await reader.close();
+      await fs.rm(scratch, { recursive: true, force: true });
     }
     await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
     await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
