@@ -34,8 +34,8 @@ export interface QuantizeResult {
   ms: number;
 }
 
-/** The calibration source inside a dir/file argument: ranges.json, else unet_inputs.npz, else the path itself. */
-async function resolveCalibration(arg: string): Promise<string> {
+/** The calibration source inside a dir argument: ranges.json (unet_inputs.npz when recalibrating), or the path itself. */
+async function resolveCalibration(arg: string, recalibrate: boolean): Promise<string> {
   let st;
   try {
     st = await fs.stat(arg);
@@ -43,7 +43,8 @@ async function resolveCalibration(arg: string): Promise<string> {
     throw new SdqError('NOT_FOUND', `calibration ${arg} does not exist; run "sdq calibrate <model dir> --prompts <file> --out <dir>" first and pass that dir`);
   }
   if (!st.isDirectory()) return arg;
-  for (const f of ['unet_inputs.npz', 'ranges.json']) if (await exists(path.join(arg, f))) return path.join(arg, f);
+  // Ranges already computed are used as they are, unless another --method asks to recalibrate from the inputs.
+  for (const f of recalibrate ? ['unet_inputs.npz'] : ['ranges.json', 'unet_inputs.npz']) if (await exists(path.join(arg, f))) return path.join(arg, f);
   throw new SdqError('NOT_FOUND', `calibration dir ${arg} has neither unet_inputs.npz nor ranges.json; pass the --out dir of "sdq calibrate"`);
 }
 
@@ -63,7 +64,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   const isDir = st.isDirectory();
   if (isDir) await checkModelDir(input);
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
-  const calibration = await resolveCalibration(options.calibration);
+  const calibration = await resolveCalibration(options.calibration, options.method !== undefined);
   await ensureWritableParent(output);
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
