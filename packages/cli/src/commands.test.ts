@@ -132,7 +132,10 @@ describe('runtime errors exit 1 with one line naming the thing and the fix, and 
     expect(JSON.parse(c.stdout)).toMatchObject({ ok: true, sets: 1, generations: 1 });
     const out = path.join(work, 'shapes-int8');
     const q = await runSdq(['quantize', shapes, out, '--calibration', calib]);
-    expectOneLineError(q, 1, /encoder_hidden_states/);
+    expectOneLineError(q, 1, /calibration .*calib-tiny was made for .*tiny-sd\/unet\/model.onnx, not for .*shapes-sd\/unet\/model.onnx; run "sdq calibrate" on this model/);
+    // raw UNet inputs of another model: the reader names the input that does not fit
+    const q2 = await runSdq(["quantize", shapes, out, "--calibration", path.join(calib, "unet_inputs.npz")]);
+    expectOneLineError(q2, 1, /encoder_hidden_states/);
     await expect(fs.access(out)).rejects.toThrow();
     expect((await fs.readdir(work)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });

@@ -1,5 +1,6 @@
 // INT8: capture real UNet inputs from FP32 generations (@sdq/calib's capture over this package's generator),
 // calibrate, and write a QDQ UNet with @sdq/calib's quantizeUnet and its default policy.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -30,6 +31,13 @@ export interface Int8Recipe {
 }
 
 export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: DEFAULT_UNET_CALIBRATION_METHOD, seed: 1234 };
+
+/** Which UNet a calibration dir was made for (sdq quantize refuses ranges of another model). */
+export const CALIBRATED_FOR = 'calibrated-for.json';
+
+export async function sha256File(file: string): Promise<string> {
+  return createHash('sha256').update(await fs.readFile(file)).digest('hex');
+}
 
 /** Node's readFile (used by @sdq/calib's runtime loader) stops at 2 GiB per file. */
 const MAX_EXTERNAL_FILE = 2 ** 31 - 1;
@@ -206,6 +214,7 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       await fs.rm(scratch, { recursive: true, force: true });
     }
     await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
+    await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(modelDir, 'unet', 'model.onnx'), sha256: await sha256File(path.join(modelDir, 'unet', 'model.onnx')) }, null, 2)}\n`);
     await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
     const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json'].map((f) => path.join(outDir, f));
     return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, files };

@@ -7,7 +7,7 @@ import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type Mod
 import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
 import { checkModelDir } from './model-dir.js';
-import { calibratableUnet } from './int8.js';
+import { calibratableUnet, CALIBRATED_FOR, sha256File } from './int8.js';
 
 export interface QuantizeOptions {
   /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
@@ -48,6 +48,19 @@ async function resolveCalibration(arg: string, recalibrate: boolean): Promise<st
   throw new SdqError('NOT_FOUND', `calibration dir ${arg} has neither unet_inputs.npz nor ranges.json; pass the --out dir of "sdq calibrate"`);
 }
 
+/** A calibration dir from sdq calibrate records its UNet: ranges of another model are refused, not silently applied. */
+async function checkCalibratedFor(calibrationArg: string, unetModel: string): Promise<void> {
+  let recorded: { unet: string; sha256: string };
+  try {
+    recorded = JSON.parse(await fs.readFile(path.join(calibrationArg, CALIBRATED_FOR), 'utf8')) as { unet: string; sha256: string };
+  } catch {
+    return; // not a dir from sdq calibrate: the input checks of the calibration reader apply
+  }
+  if (recorded.sha256 !== (await sha256File(unetModel))) {
+    throw new SdqError('SHAPE_MISMATCH', `calibration ${calibrationArg} was made for ${recorded.unet}, not for ${unetModel}; run "sdq calibrate" on this model and pass that dir`);
+  }
+}
+
 async function inputSpecs(model: string): Promise<ModelInputSpec[]> {
   const r = await inspectModelFile(model);
   return r.inputs.map((i) => ({ name: i.name, type: i.type, shape: (i.shape ?? []).map((d) => d ?? '?') }));
@@ -65,6 +78,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   if (isDir) await checkModelDir(input);
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
   const calibration = await resolveCalibration(options.calibration, options.method !== undefined);
+  await checkCalibratedFor(options.calibration, srcModel);
   await ensureWritableParent(output);
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
