@@ -56,9 +56,11 @@ describe('HistogramCollector', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fc.integer({ min: -100000, max: 100000 }).map((v) => v / 1000), { minLength: 1, maxLength: 80 }), { minLength: 1, maxLength: 5 }), (batches) => {
         const c = new HistogramCollector({ method: 'entropy', numBins: 16, numQuantizedBins: 8 });
-        for (const b of batches) c.collect(Float32Array.from(b));
+        // the first batch spans [-1, 1] so later batches grow the 16 bins at most 100x (entropy is O(bins^2))
+        const first = [-1, 1, ...batches[0]];
+        for (const b of [first, ...batches.slice(1)]) c.collect(Float32Array.from(b));
         const h = c.histogram;
-        expect(h?.hist.reduce((s, v) => s + v, 0)).toBe(batches.flat().length);
+        expect(h?.hist.reduce((s, v) => s + v, 0)).toBe(batches.flat().length + 2);
         expect(h?.hist.length).toBe((h?.edges.length ?? 0) - 1);
         const [lo, hi] = c.computeRange();
         expect(lo).toBeLessThanOrEqual(hi);
@@ -69,6 +71,13 @@ describe('HistogramCollector', () => {
     const c = new HistogramCollector({ method: 'entropy', numBins: 16, numQuantizedBins: 8 });
     c.collect([1e-45]);
     expect(codeOf(() => c.collect([-3e-45]))).toBe('INVALID_RANGE');
+  });
+  it('refuses an entropy search over more than 65536 bins (O(bins^2)) with advice', () => {
+    const c = new HistogramCollector({ method: 'entropy', numBins: 16, numQuantizedBins: 8 });
+    c.collect([-0.001, 0.001]);
+    c.collect([-100, 100]);
+    expect(c.histogram?.hist.length).toBeGreaterThan(65536);
+    expect(() => c.computeRange()).toThrow(/representative first batch/);
   });
   it('ignores NaN values as onnxruntime (nanmin/nanmax, np.histogram drops them)', () => {
     const a = new HistogramCollector({ method: 'percentile', symmetric: false, numBins: 64 });

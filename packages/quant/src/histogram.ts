@@ -11,6 +11,9 @@ export type HistogramMethod = 'entropy' | 'percentile' | 'distribution';
 /** Refuse to grow a histogram beyond this many bins (onnxruntime would try and run out of memory or fail). */
 const MAX_BINS = 1 << 24;
 
+/** Largest histogram the entropy search accepts: it is O(bins^2) (65536 bins take seconds). */
+const MAX_ENTROPY_BINS = 1 << 16;
+
 /** A calibrated range [min, max]. */
 export type TensorRange = readonly [number, number];
 
@@ -360,6 +363,12 @@ export function entropyRange(h: HistogramState, numQuantizedBins: number): Tenso
   const numBins = hist.length;
   const zeroBin = Math.floor(numBins / 2);
   const halfQuant = Math.floor(numQuantizedBins / 2);
+  if (numBins > MAX_ENTROPY_BINS) {
+    throw new SdqError(
+      'INVALID_RANGE',
+      `entropy search over ${numBins} bins would take O(bins^2) time; the histogram grew because later batches were much wider than the first (range ${h.threshold ?? '?'}). Collect a representative first batch (or pass all arrays in one collect call), or use method 'percentile' or 'minmax'`,
+    );
+  }
   if (zeroBin < halfQuant) {
     throw new SdqError('INVALID_ARGUMENT', `histogram has ${numBins} bins, fewer than numQuantizedBins ${numQuantizedBins}; use more bins`);
   }

@@ -16,14 +16,38 @@ import { ValType, assemble, op, type Code, type FuncDef } from './wasm-asm.js';
 export const CHUNK = 32768;
 const IN = 0;
 const OUT = CHUNK * 4;
-const PAGES = Math.ceil((CHUNK * 6) / 65536);
+/** One flag byte per group of 16 values: which groups the fast pass could not finish. */
+const FLAGS = CHUNK * 6;
+const PAGES = Math.ceil((FLAGS + CHUNK / 16) / 65536);
 
 const { i32, f32, v128 } = ValType;
 
 type QuantKind = 'i8' | 'u8' | 'i16' | 'u16';
 
-// Locals of the quantize kernels: params n, scale, inv, zp (i32), eps; then p, o, end; then v128 locals.
-const P = { n: 0, scale: 1, inv: 2, zp: 3, eps: 4, p: 5, o: 6, end: 7, vs: 8, vi: 9, vzb: 10, ve1: 11, ve2: 12, bad: 13, lo: 14, hi: 15, magic: 16, c: 17, t: 18 };
+/**
+ * Loop over the groups of 16 values of a chunk: p walks the input (64 bytes a group), o the output (`outStep`
+ * bytes), f the flag bytes. Locals p, o, f, end are the indices given.
+ */
+function groupLoop(L: { n: number; p: number; o: number; f: number; end: number }, outStep: number, body: Code[]): Code[] {
+  return [
+    op.i32Const(IN), op.localSet(L.p),
+    op.i32Const(OUT), op.localSet(L.o),
+    op.i32Const(FLAGS), op.localSet(L.f),
+    // end = IN + ceil(n / 16) * 64
+    op.localGet(L.n), op.i32Const(15), op.i32Add, op.i32Const(4), op.i32ShrU, op.i32Const(6), op.i32Shl, op.i32Const(IN), op.i32Add, op.localSet(L.end),
+    op.block, op.loop,
+    op.localGet(L.p), op.localGet(L.end), op.i32LtU, op.i32Eqz, op.brIf(1),
+    ...body,
+    op.localGet(L.p), op.i32Const(64), op.i32Add, op.localSet(L.p),
+    op.localGet(L.o), op.i32Const(outStep), op.i32Add, op.localSet(L.o),
+    op.localGet(L.f), op.i32Const(1), op.i32Add, op.localSet(L.f),
+    op.br(0),
+    op.end, op.end,
+  ];
+}
+
+// Locals of the quantize kernels: params n, scale, inv, zp (i32), eps; then p, o, f, end; then v128 locals.
+const P = { n: 0, scale: 1, inv: 2, zp: 3, eps: 4, p: 5, o: 6, f: 7, end: 8, vs: 9, vi: 10, vzb: 11, ve1: 12, ve2: 13, bad: 14, lo: 15, hi: 16, magic: 17, c: 18, t: 19 };
 /** 1.5 * 2^23: adding it to |v| <= 2^22 rounds v to an integer (half to even) held in the low mantissa bits. */
 const MAGIC = 12582912;
 const MAGIC_BITS = 0x4b400000;
@@ -47,9 +71,10 @@ function divideVectors(): Code[] {
 }
 
 /**
- * Fast path: c = x * f32(1/s); t_k = c * (1 + eps) + MAGIC. If c * (1 - eps) + MAGIC differs in any lane (a rounding
- * boundary within eps of the quotient, a NaN, or any |c| >= 2^20, where the two round 2|c|eps >= 2 apart), the 4
- * vectors are recomputed with the exact, clamped division. +-inf pass unflagged and saturate: float bits are monotonic.
+ * Fast path: c = x * f32(1/s); t_k = c * (1 + eps) + MAGIC; the group's flag byte is set when c * (1 - eps) + MAGIC
+ * differs in any lane (a rounding boundary within eps of the quotient, a NaN, or any |c| >= 2^20, where the two round
+ * 2|c|eps >= 2 apart). +-inf pass unflagged and saturate: float bits are monotonic. No branch here: a v128 `if` in
+ * the hot loop costs V8 as much as the arithmetic; flagged groups are redone by a second, scalar-branching pass.
  */
 function multiplyVectors(): Code[] {
   const code: Code[] = [op.i32x4Const(0), op.localSet(P.bad)];
@@ -61,26 +86,32 @@ function multiplyVectors(): Code[] {
       op.f32x4Ne, op.localGet(P.bad), op.v128Or, op.localSet(P.bad),
     );
   }
-  code.push(op.localGet(P.bad), op.v128AnyTrue, op.if, ...divideVectors(), op.end);
+  code.push(op.localGet(P.f), op.localGet(P.bad), op.i32x4Bitmask, op.i32Store8(0));
   return code;
 }
 
-function quantizeKernel(kind: QuantKind, exact: boolean): FuncDef {
-  const sixteen = kind === 'i8' || kind === 'u8';
-  const narrow32 = kind === 'u16' ? op.i16x8NarrowI32x4U : op.i16x8NarrowI32x4S;
-  // integer result: bits(t) - bits(MAGIC) + zp, one subtraction of (bits(MAGIC) - zp)
+/** Narrow t_0..t_3 (bits(t) - bits(MAGIC) + zp, saturating) and store the group's results at o. */
+function storeQuantized(kind: QuantKind): Code[] {
   const t = (k: number): Code[] => [op.localGet(P.t + k), op.localGet(P.vzb), op.i32x4Sub];
-  const store: Code[] = sixteen
-    ? [
-        op.localGet(P.o),
-        ...t(0), ...t(1), op.i16x8NarrowI32x4S,
-        ...t(2), ...t(3), op.i16x8NarrowI32x4S,
-        kind === 'i8' ? op.i8x16NarrowI16x8S : op.i8x16NarrowI16x8U,
-        op.v128Store(0),
-      ]
-    : [op.localGet(P.o), ...t(0), ...t(1), narrow32, op.v128Store(0), op.localGet(P.o), ...t(2), ...t(3), narrow32, op.v128Store(16)];
+  if (kind === 'i8' || kind === 'u8') {
+    return [
+      op.localGet(P.o),
+      ...t(0), ...t(1), op.i16x8NarrowI32x4S,
+      ...t(2), ...t(3), op.i16x8NarrowI32x4S,
+      kind === 'i8' ? op.i8x16NarrowI16x8S : op.i8x16NarrowI16x8U,
+      op.v128Store(0),
+    ];
+  }
+  const narrow32 = kind === 'u16' ? op.i16x8NarrowI32x4U : op.i16x8NarrowI32x4S;
+  return [op.localGet(P.o), ...t(0), ...t(1), narrow32, op.v128Store(0), op.localGet(P.o), ...t(2), ...t(3), narrow32, op.v128Store(16)];
+}
+
+function quantizeKernel(kind: QuantKind, exact: boolean): FuncDef {
+  const outStep = kind === 'i8' || kind === 'u8' ? 16 : 32;
+  const store = storeQuantized(kind);
+  const fixup = [op.localGet(P.f), op.i32Load8U(0), op.if, ...divideVectors(), ...store, op.end];
   const body: Code[] = [
-    // splat the parameters and constants; p = IN; o = OUT; end = IN + ceil(n / 16) * 64
+    // splat the parameters and constants
     op.localGet(P.scale), op.f32x4Splat, op.localSet(P.vs),
     op.localGet(P.inv), op.f32x4Splat, op.localSet(P.vi),
     op.i32x4Const(MAGIC_BITS), op.localGet(P.zp), op.i32x4Splat, op.i32x4Sub, op.localSet(P.vzb),
@@ -89,35 +120,27 @@ function quantizeKernel(kind: QuantKind, exact: boolean): FuncDef {
     op.f32x4Const(-CLAMP), op.localSet(P.lo),
     op.f32x4Const(CLAMP), op.localSet(P.hi),
     op.f32x4Const(MAGIC), op.localSet(P.magic),
-    op.i32Const(IN), op.localSet(P.p),
-    op.i32Const(OUT), op.localSet(P.o),
-    op.localGet(P.n), op.i32Const(15), op.i32Add, op.i32Const(4), op.i32ShrU, op.i32Const(6), op.i32Shl, op.i32Const(IN), op.i32Add, op.localSet(P.end),
-    op.block, op.loop,
-    op.localGet(P.p), op.localGet(P.end), op.i32LtU, op.i32Eqz, op.brIf(1),
-    ...(exact ? divideVectors() : multiplyVectors()),
-    ...store,
-    op.localGet(P.p), op.i32Const(64), op.i32Add, op.localSet(P.p),
-    op.localGet(P.o), op.i32Const(sixteen ? 16 : 32), op.i32Add, op.localSet(P.o),
-    op.br(0),
-    op.end, op.end,
+    ...(exact
+      ? groupLoop(P, outStep, [...divideVectors(), ...store])
+      : [...groupLoop(P, outStep, [...multiplyVectors(), ...store]), ...groupLoop(P, outStep, fixup)]),
   ];
   return {
     name: `quantize_${kind}${exact ? '_exact' : ''}`,
     params: [i32, f32, f32, i32, f32],
-    locals: [i32, i32, i32, ...new Array<ValType>(14).fill(v128)],
+    locals: [i32, i32, i32, i32, ...new Array<ValType>(14).fill(v128)],
     body,
   };
 }
 
-// float32 -> float16 locals: param n; p, o, end; v128: w, shl1, base, nan, h0..h3, then the constants.
-const H = { n: 0, p: 1, o: 2, end: 3, w: 4, shl1: 5, base: 6, nan: 7, h: 8, k: 12 };
+// float32 -> float16 locals: param n; p, o, f, end; v128: w, shl1, base, nan, h0..h3, then the constants.
+const H = { n: 0, p: 1, o: 2, f: 3, end: 4, w: 5, shl1: 6, base: 7, nan: 8, h: 9, k: 13 };
 const HALF_CONSTANTS = [0x77800000 /* 2^112 */, 0x08800000 /* 2^-110 */, 0xff000000, 0x71000000, 0x07800000, 0x7c00, 0xfff, 0x8000];
 const hk = (value: number) => op.localGet(H.k + HALF_CONSTANTS.indexOf(value));
 
 /**
  * Four float32 -> four float16 bit patterns in i32 lanes (h_k), round to nearest even, after M. Dukhan's FP16 library
  * (fp16_ieee_from_fp32_value): scaling by 2^112 * 2^-110 lets the FPU do the rounding, including subnormals and
- * overflow to inf. `nan` collects max(|x| bits << 1) so NaN lanes can be fixed afterwards.
+ * overflow to inf. `nan` collects max(bits << 1) so groups with a NaN can be flagged and fixed afterwards.
  */
 function halfVector(k: number): Code[] {
   return [
@@ -146,28 +169,27 @@ function halfNanFix(k: number): Code[] {
   ];
 }
 
+const storeHalves: Code[] = [
+  op.localGet(H.o), op.localGet(H.h), op.localGet(H.h + 1), op.i16x8NarrowI32x4U, op.v128Store(0),
+  op.localGet(H.o), op.localGet(H.h + 2), op.localGet(H.h + 3), op.i16x8NarrowI32x4U, op.v128Store(16),
+];
+
 function float16Kernel(): FuncDef {
+  const convert = [op.i32x4Const(0), op.localSet(H.nan), ...halfVector(0), ...halfVector(1), ...halfVector(2), ...halfVector(3)];
+  const flag = [op.localGet(H.f), op.localGet(H.nan), hk(0xff000000), op.i32x4GtU, op.i32x4Bitmask, op.i32Store8(0)];
+  const fixup = [
+    op.localGet(H.f), op.i32Load8U(0), op.if,
+    ...convert, ...halfNanFix(0), ...halfNanFix(1), ...halfNanFix(2), ...halfNanFix(3), ...storeHalves,
+    op.end,
+  ];
   return {
     name: 'float32_to_float16',
     params: [i32],
-    locals: [i32, i32, i32, ...new Array<ValType>(8 + HALF_CONSTANTS.length).fill(v128)],
+    locals: [i32, i32, i32, i32, ...new Array<ValType>(8 + HALF_CONSTANTS.length).fill(v128)],
     body: [
       ...HALF_CONSTANTS.flatMap((v, i) => [op.i32x4Const(v | 0), op.localSet(H.k + i)]),
-      op.i32Const(IN), op.localSet(H.p),
-      op.i32Const(OUT), op.localSet(H.o),
-      op.localGet(H.n), op.i32Const(15), op.i32Add, op.i32Const(4), op.i32ShrU, op.i32Const(6), op.i32Shl, op.i32Const(IN), op.i32Add, op.localSet(H.end),
-      op.block, op.loop,
-      op.localGet(H.p), op.localGet(H.end), op.i32LtU, op.i32Eqz, op.brIf(1),
-      op.i32x4Const(0), op.localSet(H.nan),
-      ...halfVector(0), ...halfVector(1), ...halfVector(2), ...halfVector(3),
-      op.localGet(H.nan), hk(0xff000000), op.i32x4GtU, op.v128AnyTrue,
-      op.if, ...halfNanFix(0), ...halfNanFix(1), ...halfNanFix(2), ...halfNanFix(3), op.end,
-      op.localGet(H.o), op.localGet(H.h), op.localGet(H.h + 1), op.i16x8NarrowI32x4U, op.v128Store(0),
-      op.localGet(H.o), op.localGet(H.h + 2), op.localGet(H.h + 3), op.i16x8NarrowI32x4U, op.v128Store(16),
-      op.localGet(H.p), op.i32Const(64), op.i32Add, op.localSet(H.p),
-      op.localGet(H.o), op.i32Const(32), op.i32Add, op.localSet(H.o),
-      op.br(0),
-      op.end, op.end,
+      ...groupLoop(H, 32, [...convert, ...storeHalves, ...flag]),
+      ...groupLoop(H, 32, fixup),
     ],
   };
 }

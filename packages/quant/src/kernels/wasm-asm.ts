@@ -51,6 +51,9 @@ export const op = {
   i32ShrU: [0x76],
   i32Eqz: [0x45],
   i32LtU: [0x49],
+  /** i32.load8_u / i32.store8 with byte alignment and a constant offset. */
+  i32Load8U: (offset = 0): Code => [0x2d, 0, ...uleb(offset)],
+  i32Store8: (offset = 0): Code => [0x3a, 0, ...uleb(offset)],
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
   if: [0x04, 0x40],
@@ -88,6 +91,7 @@ export const op = {
   f32x4Nearest: simd(0x6a),
   i16x8NarrowI32x4S: simd(0x85),
   i16x8NarrowI32x4U: simd(0x86),
+  i32x4Bitmask: simd(0xa4),
   i32x4Shl: simd(0xab),
   i32x4ShrU: simd(0xad),
   i32x4Add: simd(0xae),
