@@ -22,7 +22,7 @@ export type { CalibrationDataReader, ModelInputSpec, ReaderOptions, SampleSource
 export { collectRanges, selectFloatTensors } from './stats.js';
 export type { CalibrationMethod, CollectRangesOptions, Range, RangesFile } from './stats.js';
 export type { HistogramMethodOptions } from './histogram.js';
-export { loadModelForRuntime, externalDataFiles } from './model-io.js';
+export { loadModelForRuntime, externalDataFiles, modelInputSpecs } from './model-io.js';
 export type { LoadedModel } from './model-io.js';
 export { toCalibrationJson, writeRangesJson, writeCalibrationJson, readRanges } from './artefacts.js';
 export type { CalibrationJson } from './artefacts.js';

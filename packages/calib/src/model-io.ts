@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { SdqError } from '@sdq/quant';
+import { DataType, SdqError, dtypeInfo } from '@sdq/quant';
 import { decodeModel } from '@sdq/onnx';
 import type { ModelProto } from '@sdq/onnx';
+import type { ModelInputSpec } from './reader.js';
 
 /** A model ready to hand to onnxruntime from memory: the decoded graph and the bytes of its external data files. */
 export interface LoadedModel {
@@ -41,4 +42,29 @@ export async function loadModelForRuntime(path: string): Promise<LoadedModel> {
     }
   }
   return { path, model, externalData };
+}
+
+/**
+ * The graph inputs of an .onnx file as reader checks want them (element type name, dims with symbolic names), read
+ * from the graph alone (external weights are not touched). Initializers listed as inputs (IR < 4) are left out.
+ */
+export async function modelInputSpecs(path: string): Promise<ModelInputSpec[]> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    throw new SdqError('IO_ERROR', `cannot read model ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const graph = decodeModel(bytes, { source: path }).graph;
+  const inits = new Set(graph?.initializer.map((t) => t.name));
+  return (graph?.input ?? [])
+    .filter((i) => !inits.has(i.name))
+    .map((i) => {
+      const tt = i.type?.tensorType;
+      return {
+        name: i.name ?? '',
+        type: dtypeInfo(tt?.elemType ?? DataType.FLOAT).name,
+        shape: (tt?.shape?.dim ?? []).map((d) => (d.dimValue !== undefined ? Number(d.dimValue) : (d.dimParam ?? ''))),
+      };
+    });
 }

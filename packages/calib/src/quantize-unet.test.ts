@@ -61,3 +61,13 @@ describe('quantizeUnet on the tiny UNet', () => {
     expect((await readdir(dir)).some((f) => f.includes('.tmp-'))).toBe(false);
   });
 });
+
+describe('quantizeUnet checks the calibration data against the model', () => {
+  it('names the input whose shape does not fit (tiny-sd data for the shapes-sd UNet)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sdq-qunet-'));
+    await expect(
+      quantizeUnet(join(FIXTURES, 'models/shapes-sd/unet/model.onnx'), join(dir, 'x.onnx'), { calibration: INPUTS }),
+    ).rejects.toThrow(/input 'encoder_hidden_states' dim 2 is 32, the model wants 64/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -8,6 +8,7 @@ import type { CalibrationDataReader, ReaderOptions } from './reader.js';
 import { collectRanges } from './stats.js';
 import type { CalibrationMethod, CollectRangesOptions, RangesFile } from './stats.js';
 import { readRanges, writeCalibrationJson, writeRangesJson } from './artefacts.js';
+import { modelInputSpecs } from './model-io.js';
 
 /** Layers a UNet's quality depends on most: the first and last convolutions and the timestep embedding MLP. */
 export const UNET_SENSITIVE_LAYERS: readonly RegExp[] = [/(^|\/)conv_in(\/|$)/, /(^|\/)conv_out(\/|$)/, /(^|\/)time_embedding(\/|$)/];
@@ -84,7 +85,10 @@ export async function quantizeUnet(inPath: string, outPath: string, options: Qua
   if (typeof options.calibration === 'string' && options.calibration.toLowerCase().endsWith('.json')) {
     ranges = { format: 'sdq-ranges', version: 1, model: inPath, method, options: {}, batches: 0, ranges: await readRanges(options.calibration) };
   } else {
-    const owned = typeof options.calibration === 'string' ? await openCalibrationData(options.calibration, options.reader) : undefined;
+    const owned =
+      typeof options.calibration === 'string'
+        ? await openCalibrationData(options.calibration, { inputs: await modelInputSpecs(inPath), ...options.reader })
+        : undefined;
     const reader = owned ?? (options.calibration as CalibrationDataReader);
     try {
       ranges = await collectRanges(inPath, reader, {
