@@ -131,7 +131,9 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
 
   if (precisions.includes('int8')) {
     const target = path.join(outDir, 'int8');
-    const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...options.int8 };
+    // Unset (undefined) overrides keep the default.
+    const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
+    const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };
     const r = await makeDir('int8', modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
       await copyNonOnnx(modelDir, tmp, new Set(['unet']));
       return quantizeUnetInt8(modelDir, path.join(tmp, 'unet', 'model.onnx'), recipe, { threads: options.threads ?? 2, onProgress: progress });
@@ -149,6 +151,8 @@ export interface PrepareOptions {
   outDir: string;
   precisions: readonly Precision[];
   calibrationPrompts?: readonly string[];
+  /** Overrides of the INT8 recipe (samples, steps, method, ...). */
+  int8?: Partial<Int8Recipe>;
   threads?: number;
   onProgress?: ProgressListener;
 }
@@ -160,7 +164,7 @@ export async function prepareModelDirs(options: PrepareOptions): Promise<Record<
   if (wanted.length === 0) return dirs;
   const r = await quantizeModelDir(options.modelDir, options.outDir, {
     precisions: wanted,
-    int8: options.calibrationPrompts ? { prompts: [...options.calibrationPrompts] } : undefined,
+    int8: { ...options.int8, ...(options.calibrationPrompts ? { prompts: [...options.calibrationPrompts] } : {}) },
     threads: options.threads,
     onProgress: options.onProgress,
   });

@@ -16,6 +16,8 @@ export const GENERIC_DEFAULT_PROMPT = 'a cat on a sofa';
 /** Defaults of the no-argument run on the bundled shapes-sd (measured 12/12 faithful at 10 steps for all precisions). */
 export const BUNDLED_STEPS = 15;
 export const BUNDLED_FIDELITY_STEPS = 10;
+/** INT8 calibration of the bundled run: 24 UNet input sets from 8 generations of 8 steps (keeps npm start short). */
+export const BUNDLED_CALIBRATION = { samples: 24, steps: 8 };
 
 const help = `Usage: sdq bench [<model dir>] [options]
 
@@ -41,7 +43,10 @@ Options:
   --threads N           onnxruntime intra-op threads (default: all cores)
   --fidelity-prompts F  prompt file for the fidelity check, or "none" (default: 12 prompts of the model's language)
   --fidelity-steps N    steps for the fidelity generations (default: --steps; ${BUNDLED_FIDELITY_STEPS} on the bundled model)
-  --calibration-prompts F   prompts to calibrate INT8 on (default: the model's own prompt set)
+  --calibration-prompts F   prompts to calibrate INT8 on (default: 8 prompts of the model's language not in the
+                        fidelity set, else 8 generic prompts)
+  --calibration-samples N   UNet input sets for INT8 calibration (default 40; ${BUNDLED_CALIBRATION.samples} on the bundled model)
+  --calibration-steps N     steps of each calibration generation (default 10; ${BUNDLED_CALIBRATION.steps} on the bundled model)
   --cache DIR           where FP16/INT8 model dirs are made and reused (default ./out/<model name>)
   --sequential          load one precision at a time (large models); default interleaves runs
   --report DIR          write report.json, report.md and a self-contained report.html (+ PNGs) to DIR
@@ -72,6 +77,8 @@ export const benchCommand: Command = {
     'fidelity-prompts': { type: 'string' },
     'fidelity-steps': { type: 'string' },
     'calibration-prompts': { type: 'string' },
+    'calibration-samples': { type: 'string' },
+    'calibration-steps': { type: 'string' },
     cache: { type: 'string' },
     sequential: { type: 'boolean' },
     report: { type: 'string' },
@@ -127,6 +134,11 @@ export const benchCommand: Command = {
       outDir: cacheDir,
       precisions,
       calibrationPrompts,
+      int8: {
+        samples: intOption(values, 'calibration-samples', name, 1) ?? (bundled ? BUNDLED_CALIBRATION.samples : undefined),
+        steps: intOption(values, 'calibration-steps', name, 1) ?? (bundled ? BUNDLED_CALIBRATION.steps : undefined),
+      },
+      threads,
       onProgress: ctx.progress,
     });
     const outcome = await benchmark({
