@@ -1,15 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access, readFile } from 'node:fs/promises';
+import { dirname, resolve, sep } from 'node:path';
 import { DataType, SdqError, dtypeInfo } from '@sdq/quant';
 import { decodeModel } from '@sdq/onnx';
 import type { ModelProto } from '@sdq/onnx';
 import type { ModelInputSpec } from './reader.js';
 
-/** A model ready to hand to onnxruntime from memory: the decoded graph and the bytes of its external data files. */
+/** A decoded model graph whose external data stays on disk, next to the original file. */
 export interface LoadedModel {
   readonly path: string;
   readonly model: ModelProto;
-  readonly externalData: { path: string; data: Uint8Array }[];
+  /** External data files (relative locations) the graph references. */
+  readonly externalFiles: string[];
 }
 
 /** Files named by `location` entries of external-data initializers, relative to the model's folder. */
@@ -21,10 +22,7 @@ export function externalDataFiles(model: ModelProto): string[] {
   return [...files];
 }
 
-/**
- * Decode an .onnx file and read its external data files, so a modified copy of the graph (extra outputs, Q/DQ
- * nodes) can run in onnxruntime without rewriting multi-GB weights.
- */
+/** Decode an .onnx file's graph; external weights are not read (onnxruntime reads them from disk). */
 export async function loadModelForRuntime(path: string): Promise<LoadedModel> {
   let bytes: Uint8Array;
   try {
@@ -33,15 +31,15 @@ export async function loadModelForRuntime(path: string): Promise<LoadedModel> {
     throw new SdqError('IO_ERROR', `cannot read model ${path}: ${(e as Error).message}`, { cause: e });
   }
   const model = decodeModel(bytes, { source: path });
-  const externalData: { path: string; data: Uint8Array }[] = [];
-  for (const file of externalDataFiles(model)) {
-    try {
-      externalData.push({ path: file, data: await readFile(join(dirname(path), file)) });
-    } catch (e) {
-      throw new SdqError('IO_ERROR', `${path}: cannot read its external data file ${file}: ${(e as Error).message}; keep it next to the model`, { cause: e });
-    }
+  const externalFiles = externalDataFiles(model);
+  for (const file of externalFiles) {
+    const full = resolve(dirname(path), file);
+    if (!full.startsWith(resolve(dirname(path)) + sep)) throw new SdqError('BAD_FORMAT', `${path}: external data location '${file}' points outside the model folder`);
+    await access(full).catch((e: Error) => {
+      throw new SdqError('NOT_FOUND', `${path}: its external data file ${file} is missing (${e.message}); keep it next to the model`, { cause: e });
+    });
   }
-  return { path, model, externalData };
+  return { path, model, externalFiles };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type * as ort from 'onnxruntime-node';
 import { DataType, MinMaxCollector, SdqError, dtypeInfo } from '@sdq/quant';
+import { dirname, resolve } from 'node:path';
 import { addGraphOutputs, encodeModel } from '@sdq/onnx';
 import type { ModelProto, NodeProto } from '@sdq/onnx';
 import type { CalibrationDataReader } from './reader.js';
@@ -61,13 +62,16 @@ export function toOrtFeeds(rt: OrtModule, feeds: Feeds): Record<string, ort.Tens
 }
 
 /** Session options shared by calibration runs: no graph optimization, so values are those of the graph as written. */
+// The modified graph is handed over as bytes; onnxruntime reads its external weights from the original model's folder
+// (session config model_external_initializers_file_folder_path): no copy of the weights in memory, no temp files.
 function sessionOptions(loaded: LoadedModel, threads: number): ort.InferenceSession.SessionOptions {
   return {
     graphOptimizationLevel: 'disabled',
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
-    externalData: loaded.externalData.map((e) => ({ path: e.path, data: e.data })),
-  } as ort.InferenceSession.SessionOptions;
+    logSeverityLevel: 3,
+    extra: { session: { model_external_initializers_file_folder_path: dirname(resolve(loaded.path)) } },
+  };
 }
 
 export async function createSession(loaded: LoadedModel, model: ModelProto, threads: number): Promise<ort.InferenceSession> {
