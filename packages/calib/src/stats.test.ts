@@ -47,3 +47,22 @@ describe.each([
     expect(bad).toEqual([]);
   });
 });
+
+describe('collectRanges percentile', () => {
+  it('gives the same ranges however many tensors one run exposes (memory cap)', async () => {
+    const run = async (maxTensorsPerRun: number): Promise<RangesFile> => {
+      const reader = await openCalibrationData(INPUTS, { limit: 3 });
+      try {
+        return await collectRanges(MODEL, reader, { method: 'percentile', opTypes: ['Conv'], maxTensorsPerRun });
+      } finally {
+        await reader.close();
+      }
+    };
+    const [one, many] = [await run(10_000), await run(7)];
+    expect(Object.keys(one.ranges).length).toBeGreaterThan(7);
+    expect(many.ranges).toEqual(one.ranges);
+    expect(one.options).toEqual({ numBins: 2048, percentile: 99.999, symmetric: true });
+    // symmetric percentile: |x| histogram, then clamped to the observed [min, max] as onnxruntime does
+    for (const [lo, hi] of Object.values(one.ranges)) expect(lo).toBeLessThanOrEqual(hi);
+  });
+});

@@ -32,6 +32,11 @@ export interface CollectRangesOptions extends HistogramMethodOptions {
   readonly tensors?: readonly string[];
   /** onnxruntime intra-op threads (default 2). */
   readonly threads?: number;
+  /**
+   * Histogram methods: at most this many tensors are exposed as outputs in one pass over the data (default 256);
+   * more tensors mean more passes. Bounds memory to one run's outputs of that many tensors.
+   */
+  readonly maxTensorsPerRun?: number;
   /** Called after every batch with the number of batches done and the total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -48,6 +53,7 @@ export interface RangesFile {
 }
 
 const FLOAT_TYPES = new Set(['float32', 'float16']);
+const DEFAULT_MAX_TENSORS_PER_RUN = 256;
 
 /** onnxruntime tensor from a calibration tensor. */
 export function toOrtTensor(rt: OrtModule, t: CalibTensor): ort.Tensor {
@@ -220,32 +226,41 @@ async function collectHistograms(
   options: CollectRangesOptions,
 ): Promise<{ ranges: Record<string, Range>; batches: number; resolved: Record<string, number | boolean | string> }> {
   const plan = createHistogramPlan(method, options);
-  const total = reader.length * 2;
+  const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
+  const names = tensors.map((t) => t.name);
+  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors one run exposes (more passes instead).
+  const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
+  const groups: string[][] = [];
+  for (let i = 0; i < names.length; i += perRun) groups.push(names.slice(i, i + perRun));
+  const total = reader.length * (1 + groups.length);
   const { stats } = await reduceOverData(loaded, tensors, reader, {
     threads: options.threads,
     withAbsMin: plan.absolute,
     onProgress: (done) => options.onProgress?.(done, total),
   });
-  const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
-  const exposed = tensors.map((t) => t.name).filter((n) => !inputs.has(n));
-  const session = await createSession(loaded, addGraphOutputs(loaded.model, exposed), options.threads ?? 2);
   const hist = plan.start(stats);
   const rt = await loadOrt();
   let batches = 0;
-  try {
-    for await (const feeds of reader) {
-      const result = await session.run(toOrtFeeds(rt, feeds), exposed);
-      for (const { name } of tensors) {
-        const value: CalibTensor | ort.Tensor | undefined = inputs.has(name) ? feeds[name] : result[name];
-        if (!value) throw new SdqError('RUNTIME_ERROR', `no value for tensor '${name}'`);
-        hist.add(name, floatValues(value, name));
+  let done = reader.length;
+  for (const group of groups) {
+    const exposed = group.filter((n) => !inputs.has(n));
+    const session = await createSession(loaded, addGraphOutputs(loaded.model, exposed), options.threads ?? 2);
+    batches = 0;
+    try {
+      for await (const feeds of reader) {
+        const result = exposed.length > 0 ? await session.run(toOrtFeeds(rt, feeds), exposed) : {};
+        for (const name of group) {
+          const value: CalibTensor | ort.Tensor | undefined = inputs.has(name) ? feeds[name] : result[name];
+          if (!value) throw new SdqError('RUNTIME_ERROR', `no value for tensor '${name}'`);
+          hist.add(name, floatValues(value, name));
+        }
+        for (const t of Object.values(result)) t.dispose();
+        batches++;
+        options.onProgress?.(++done, total);
       }
-      for (const t of Object.values(result)) t.dispose();
-      batches++;
-      options.onProgress?.(reader.length + batches, total);
+    } finally {
+      await session.release();
     }
-  } finally {
-    await session.release();
   }
   return { ranges: hist.ranges(), batches, resolved: plan.options };
 }
