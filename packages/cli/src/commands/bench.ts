@@ -40,7 +40,7 @@ Options:
   --guidance X          classifier-free guidance scale (default 5 on shapes-sd, else 7.5)
   --seed N              (default 42)
   --size WxH            image size, multiples of 8 (default: the UNet's sample_size x 8)
-  --threads N           onnxruntime intra-op threads (default: all cores)
+  --threads N           onnxruntime intra-op threads (default 2)
   --fidelity-prompts F  prompt file for the fidelity check, or "none" (default: 12 prompts of the model's language)
   --fidelity-steps N    steps for the fidelity generations (default: --steps; ${BUNDLED_FIDELITY_STEPS} on the bundled model)
   --calibration-prompts F   prompts to calibrate INT8 on (default: 8 prompts of the model's language not in the
@@ -51,6 +51,7 @@ Options:
   --sequential          load one precision at a time (large models); default interleaves runs
   --report DIR          write report.json, report.md and a self-contained report.html (+ PNGs) to DIR
                         (default for the bundled model: <cache>/report)
+
 ${COMMON_HELP}
 
 Examples:
@@ -137,6 +138,8 @@ export const benchCommand: Command = {
       int8: {
         samples: intOption(values, 'calibration-samples', name, 1) ?? (bundled ? BUNDLED_CALIBRATION.samples : undefined),
         steps: intOption(values, 'calibration-steps', name, 1) ?? (bundled ? BUNDLED_CALIBRATION.steps : undefined),
+        // Calibrate at the size that is benchmarked: activation ranges depend on the latent size.
+        size: { width, height },
       },
       threads,
       onProgress: ctx.progress,

@@ -23,6 +23,7 @@ Options:
   --trt-version V       TensorRT version to plan for in --dry-run without trtexec (default 10.16)
   --dry-run             print the trtexec commands, build nothing
   --out DIR             engines dir (default: out/<model>/engines-<precision>, or next to a dir sdq made)
+
 ${COMMON_HELP}
 
 Examples:

@@ -23,6 +23,7 @@ Options:
   --steps N             denoising steps per generation (default 10)
   --size WxH            generation size (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
+
 ${COMMON_HELP}
 
 Examples:

@@ -19,6 +19,7 @@ Options:
   --to fp16             target precision (required)
   --keep-io-types       keep float32 graph inputs/outputs (always on for model dirs)
   --block-ops LIST      extra op types to keep in float32, e.g. Resize,InstanceNormalization
+
 ${COMMON_HELP}
 
 Examples:

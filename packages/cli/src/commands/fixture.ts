@@ -20,6 +20,7 @@ Options:
   --out DIR             model dir to create (required; must not exist unless --force)
   --seed N              weight seed (default 0)
   --force               replace an existing --out
+
 ${COMMON_HELP}
 
 Examples:

@@ -24,6 +24,7 @@ Options:
   --size WxH             multiples of 8 (default: the UNet's sample_size x 8)
   --threads N            onnxruntime intra-op threads (default 2)
   --out FILE             PNG to write (default out.png)
+
 ${COMMON_HELP}
 
 Examples:

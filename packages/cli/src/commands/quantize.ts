@@ -24,6 +24,7 @@ Options:
   --activations T       uint8 (default, onnxruntime CPU) or int8 (zero point 0, for TensorRT)
   --method M            range method when calibrating from UNet inputs: minmax (default), percentile, entropy
   --threads N           onnxruntime intra-op threads (default 2)
+
 ${COMMON_HELP}
 
 Examples:
