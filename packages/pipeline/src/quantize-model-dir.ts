@@ -10,8 +10,10 @@ import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './mode
 import { writeDirAtomic, assertWritableParent, exists, ioError } from './fs-atomic.js';
 import { fingerprintDir, isFresh, STAMP_FILE, type MadeFrom } from './freshness.js';
 import { quantizeUnetInt8, type Int8Recipe, DEFAULT_INT8_RECIPE } from './int8.js';
+import { chooseFloatComponents } from './component-choice.js';
 
 export const SDQ_VERSION = '0.1.0';
+const NOTES_FILE = 'sdq-notes.json';
 
 export interface QuantizeModelDirOptions {
   /** Which model dirs to make (default both). */
@@ -37,7 +39,7 @@ export interface QuantizeModelDirResult {
 /** Copy everything except the ONNX components (configs, tokenizer, scheduler, model_index.json, ...). */
 async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
   for (const entry of await fs.readdir(src, { withFileTypes: true })) {
-    if (entry.name === STAMP_FILE) continue;
+    if (entry.name === STAMP_FILE || entry.name === NOTES_FILE) continue;
     const from = path.join(src, entry.name);
     const to = path.join(dst, entry.name);
     if (entry.isDirectory() && skipComponents.has(entry.name)) {
@@ -86,10 +88,16 @@ async function makeDir(
   fill: (tmp: string) => Promise<string[]>,
 ): Promise<{ reused: boolean; notes: string[]; ms: number }> {
   const stamp: MadeFrom = { source: path.resolve(source), fingerprint: await fingerprintDir(source), recipe, sdq: SDQ_VERSION };
-  if (reuse && (await isFresh(target, stamp))) return { reused: true, notes: [], ms: 0 };
+  // The notes of how a dir was made (calibration, measured choices) live in it, so a reused dir reports them too.
+  const notesFile = path.join(target, NOTES_FILE);
+  if (reuse && (await isFresh(target, stamp))) {
+    const kept = await fs.readFile(notesFile, 'utf8').then((t) => JSON.parse(t) as string[]).catch(() => []);
+    return { reused: true, notes: kept, ms: 0 };
+  }
   const t0 = performance.now();
   const notes = await writeDirAtomic(target, async (tmp) => {
     const n = await fill(tmp);
+    await fs.writeFile(path.join(tmp, NOTES_FILE), `${JSON.stringify(n, null, 2)}\n`);
     await fs.writeFile(path.join(tmp, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
     return n;
   });
@@ -127,6 +135,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
     result.fp16 = target;
     result.timingsMs.fp16 = r.ms;
     if (r.reused) result.reused.push('fp16');
+    result.notes.push(...r.notes);
   }
 
   if (precisions.includes('int8')) {
@@ -135,8 +144,25 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
     const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
     const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };
     const r = await makeDir('int8', modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
-      await copyNonOnnx(modelDir, tmp, new Set(['unet']));
-      return quantizeUnetInt8(modelDir, path.join(tmp, 'unet', 'model.onnx'), recipe, { threads: options.threads ?? 2, onProgress: progress });
+      const notes: string[] = [];
+      const fp16Dir = result.fp16;
+      const choices = fp16Dir ? await chooseFloatComponents(modelDir, fp16Dir, options.threads ?? 2) : [];
+      const fromFp16 = new Set(choices.filter((c) => c.chosen === 'fp16').map((c) => c.component as string));
+      await copyNonOnnx(modelDir, tmp, new Set(['unet', ...fromFp16]));
+      for (const c of fromFp16) await fs.cp(path.join(fp16Dir!, c), path.join(tmp, c), { recursive: true, force: true });
+      notes.push(
+        ...(await quantizeUnetInt8(modelDir, path.join(tmp, 'unet', 'model.onnx'), recipe, { threads: options.threads ?? 2, onProgress: progress })).map((n) =>
+          choices.length ? n.replace('; text encoder and VAE decoder FP32', '') : n,
+        ),
+      );
+      if (choices.length) {
+        notes.push(
+          `INT8 dir float components, measured here (min of 3): ${choices
+            .map((c) => `${c.component.replace('_', ' ')} ${c.chosen.toUpperCase()} (FP32 ${c.fp32Ms.toFixed(1)} ms, FP16 ${c.fp16Ms.toFixed(1)} ms)`)
+            .join(', ')}`,
+        );
+      }
+      return notes;
     });
     result.int8 = target;
     result.timingsMs.int8 = r.ms;
