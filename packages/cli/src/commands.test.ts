@@ -202,5 +202,8 @@ describe('commands that work', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/^precision +mean ms +speed-up +median ms +p90 ms +UNet ms\/step +size +PSNR dB +SSIM +max abs diff +fidelity$/m);
     expect(again.stdout).toMatch(/note: reused FP16 and INT8 model dir\(s\)/);
+    // how the INT8 dir was made is reported on reuse too: calibration and the measured float components
+    expect(again.stdout).toMatch(/note: INT8: UNet calibrated \(\w+\) on \d+ UNet input sets/);
+    expect(again.stdout).toMatch(/note: INT8 dir float components, measured here \(min of 3\): text encoder FP(32|16) \(FP32 [\d.]+ ms, FP16 [\d.]+ ms\), vae decoder FP(32|16)/);
   });
 });
