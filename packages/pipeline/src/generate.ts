@@ -5,7 +5,7 @@ import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
 import { checkModelDir } from './model-dir.js';
 import { ensureWritableParent, writeFileAtomic } from './fs-atomic.js';
-import { openDiffusionGenerator } from './runtime/ort-generator.js';
+import { openDiffusionGenerator } from './runtime/diffusion-generator.js';
 
 export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
   scheduler: string;

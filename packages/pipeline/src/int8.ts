@@ -9,7 +9,7 @@ import {
 } from './calib-api.js';
 import { readModel, writeModel } from '@sdq/onnx';
 import type { ProgressListener } from './progress.js';
-import { openOrtGenerator } from './runtime/ort-generator.js';
+import { openPipelineGenerator } from './runtime/diffusion-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
 import { checkModelDir } from './model-dir.js';
 import { writeDirAtomic } from './fs-atomic.js';
@@ -111,7 +111,7 @@ export async function captureCalibrationSet(modelDir: string, npzPath: string, o
   let step = 0;
   let kept = 0;
   let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
-  const generator = await openOrtGenerator(modelDir, {
+  const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
     threads: options.threads,
     onUnetInputs: (f) => {

@@ -1,0 +1,100 @@
+// The generator the benchmark and calibration use: @sdq/diffusion's StableDiffusionPipeline (diffusers-exact
+// schedulers, CLIP tokenizer, CFG, VAE decode, per-stage timings), adapted to this package's Generator seam.
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { SdqError, isSdqError } from '@sdq/quant';
+import { StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
+import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
+import { ONNX_COMPONENTS } from '../model-dir.js';
+
+/** --scheduler names (@sdq/diffusion's aliases). */
+export const SCHEDULERS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SCHEDULER_ALIASES).map(([k, v]) => [k, v.className]));
+
+/** UNet inputs of one denoising step (CFG batch), handed to calibration capture. */
+export interface UnetFeeds {
+  sample: { data: Float32Array; dims: number[] };
+  timestep: { data: Float32Array; dims: number[] };
+  encoder_hidden_states: { data: Float32Array; dims: number[] };
+}
+
+export function onnxruntimeVersion(): string {
+  return ort.env.versions?.common ?? 'unknown';
+}
+
+export interface DiffusionGeneratorOptions {
+  scheduler: string;
+  threads: number;
+  /** Called with (copies of) the UNet inputs of every step, for calibration capture. */
+  onUnetInputs?: (feeds: UnetFeeds) => void;
+}
+
+/** Which component a load error is about, from the path onnxruntime or @sdq/diffusion put in the message. */
+function componentOf(message: string, dir: string): string | undefined {
+  return ONNX_COMPONENTS.find((c) => message.includes(path.join(dir, c)) || message.includes(`${c}/`) || message.includes(`${c}\\`));
+}
+
+export async function openPipelineGenerator(modelDir: string, options: DiffusionGeneratorOptions): Promise<Generator> {
+  if (!(options.scheduler in SCHEDULER_ALIASES)) {
+    throw new SdqError('INVALID_ARGUMENT', `unknown scheduler "${options.scheduler}"; use one of ${Object.keys(SCHEDULER_ALIASES).join(', ')}`);
+  }
+  let pipeline: StableDiffusionPipeline;
+  try {
+    pipeline = await StableDiffusionPipeline.fromDir(modelDir, {
+      scheduler: options.scheduler,
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      // onnxruntime's own log lines (level error) would print before sdq's one-line error: fatal only.
+      sessionOptions: { logSeverityLevel: 4 },
+      logger: () => undefined,
+    });
+  } catch (err) {
+    const message = String((err as Error)?.message ?? err).split('\n')[0];
+    const component = componentOf(message, modelDir);
+    // Errors about one component's files get one short line naming it and the fix; others pass through as they are.
+    if (isSdqError(err) && !component) throw err;
+    const cause = (err as { cause?: unknown })?.cause;
+    const detail = cause instanceof Error ? cause.message.split('\n')[0] : message;
+    const reason = detail.replace(/^.*\[ONNXRuntimeError\] : \d+ : \w+ : \S+ /, '').slice(0, 140);
+    throw new SdqError('BAD_FORMAT', `${component ?? 'a component'} of ${modelDir} cannot be loaded (${reason}); its model.onnx or external data is corrupt or truncated: re-export or re-copy the ${component ?? 'component'} folder`, { cause: err });
+  }
+
+  async function generate(p: GenerateParams): Promise<Generation> {
+    const r = await pipeline.generate({
+      prompt: p.prompt,
+      negativePrompt: p.negativePrompt,
+      steps: p.steps,
+      guidanceScale: p.guidance,
+      seed: p.seed,
+      width: p.width,
+      height: p.height,
+      onStep: p.onStep ? (s) => p.onStep!(s.step + 1, s.totalSteps) : undefined,
+      onUnetInput: options.onUnetInputs
+        ? (u) =>
+            options.onUnetInputs!({
+              // copies: the pipeline reuses these buffers for the next step
+              sample: { data: new Float32Array(u.sample.data), dims: [...u.sample.dims] },
+              timestep: { data: new Float32Array(u.timestep.data), dims: [...u.timestep.dims] },
+              encoder_hidden_states: { data: new Float32Array(u.encoderHiddenStates.data), dims: [...u.encoderHiddenStates.dims] },
+            })
+        : undefined,
+    });
+    const t = r.timings;
+    const img = r.images[0];
+    return {
+      image: { width: img.width, height: img.height, data: img.data },
+      timings: {
+        totalMs: t.totalMs,
+        tokenizerMs: t.tokenizerMs,
+        textEncoderMs: t.textEncoderMs,
+        unetMs: t.unetMs,
+        schedulerMs: t.schedulerMs,
+        vaeDecoderMs: t.vaeDecoderMs,
+        unetCalls: t.unetCalls,
+      },
+    };
+  }
+
+  return { modelDir, scheduler: options.scheduler, generate, dispose: () => pipeline.dispose() };
+}
+
+export const openDiffusionGenerator: OpenGenerator = (dir, o) => openPipelineGenerator(dir, o);
