@@ -2,7 +2,8 @@
 const path = require('node:path');
 const root = __dirname;
 module.exports = {
-  testEnvironment: 'node',
+  // onnxruntime-node returns main-realm typed arrays; this environment shares them with the test context.
+  testEnvironment: path.join(root, 'jest.environment.cjs'),
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', {
