@@ -5,7 +5,7 @@ import type { ModelProto } from '../proto/types.js';
 import { createSession } from '../testing/ort.js';
 import { convertToFloat16 } from './float16.js';
 import { addGraphOutputs } from './graph-outputs.js';
-import { insertQdq, insertQdqWithReport } from './qdq.js';
+import { insertQdq, insertQdqWithReport, qdqTensorsFor } from './qdq.js';
 
 const W = [0.5, -1, 0.25, 2, -0.75, 0.1, 1.5, -0.3, 0.05, 0.9, -2, 0.6]; // [3, 4]
 const W2 = Array.from({ length: 20 }, (_, i) => Math.sin(i + 1)); // [5, 4]
@@ -119,5 +119,25 @@ describe('QDQ then FP16', () => {
     const out = await (await createSession(encodeModel(half))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
     const ref = await (await createSession(encodeModel(insertQdq(buildModel(), ranges)))).run({ x: { type: 'float32', data: X, dims: [2, 3] } });
     Array.from(out.y.data as Float32Array).forEach((v, i) => expect(v).toBeCloseTo((ref.y.data as Float32Array)[i], 1));
+  });
+});
+
+describe('qdqTensorsFor: the ranges insertQdq reads', () => {
+  const model = buildModel();
+  const all = { x: [-2, 3], h: [-7, 6], y: [-8, 8], yt: [-8, 8], z: [-50, 50] } as const;
+
+  it.each([
+    ['weight MatMul/Gemm only', {}, ['x', 'h']],
+    ['with outputs', { quantizeOutputs: true }, ['x', 'h', 'y']],
+    ['with activation MatMuls and outputs', { quantizeOutputs: true, activationMatMuls: true }, ['x', 'h', 'y', 'yt', 'z']],
+    ['gemm skipped', { skipNodes: ['gemm'], quantizeOutputs: true }, ['x', 'h']],
+    ['Gemm only', { opTypes: ['Gemm'] }, ['h']],
+  ] as const)('%s', (_label, policy, expected) => {
+    expect(qdqTensorsFor(model, policy)).toEqual(expected);
+    // given every range, insertQdq quantizes exactly these activations; given only these, the same graph comes out
+    const full = insertQdqWithReport(model, all, policy);
+    expect([...full.report.activations].sort()).toEqual([...expected].sort());
+    const only = Object.fromEntries(expected.map((t) => [t, all[t]]));
+    expect(insertQdqWithReport(model, only, policy).model).toEqual(full.model);
   });
 });

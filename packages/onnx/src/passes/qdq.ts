@@ -84,33 +84,19 @@ export function insertQdqWithReport(model: ModelProto, ranges: QdqRanges, policy
     policy.activationType === 'uint8'
       ? { type: DataType.UINT8, ...UINT8_FULL, symmetric: false }
       : { type: DataType.INT8, ...INT8_SYMMETRIC, symmetric: true };
-  const types = inferElemTypes(graph);
-  const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
-  const isWeight = (name: string): boolean => initializers.get(name)?.dataType === DataType.FLOAT;
-  const isFloatActivation = (name: string): boolean => !!name && !initializers.has(name) && types.get(name) === DataType.FLOAT;
-  const skip = skipPredicate(policy.skipNodes);
-  const opTypes = new Set(policy.opTypes ?? DEFAULT_OPS);
+  const { decisions, initializers, isFloatActivation } = selectQdqNodes(graph, policy);
   const report: QdqReport = { quantizedNodes: [], skippedNodes: [], activations: [], weights: [], int32Biases: [] };
 
-  // 1. Plan which nodes are quantized and how.
+  // 1. Of the nodes the policy picks, those whose activation inputs all have a range are quantized.
   const plans: Plan[] = [];
-  for (const node of graph.node) {
-    const op = node.opType ?? '';
-    const label = node.name ?? node.output[0] ?? op;
-    if (!opTypes.has(op) || (node.domain && node.domain !== 'ai.onnx')) continue;
-    if (skip(node)) {
-      report.skippedNodes.push({ node: label, reason: 'skipped by policy' });
+  for (const decision of decisions) {
+    if ('skipped' in decision) {
+      report.skippedNodes.push(decision.skipped);
       continue;
     }
-    const plan = planNode(node, isWeight, isFloatActivation);
-    if (!plan) {
-      report.skippedNodes.push({ node: label, reason: 'inputs are not float activations/weights' });
-      continue;
-    }
-    if (op === 'MatMul' && !plan.weight && !(policy.activationMatMuls ?? false)) {
-      report.skippedNodes.push({ node: label, reason: 'activation x activation MatMul (activationMatMuls: false)' });
-      continue;
-    }
+    const { plan } = decision;
+    const node = plan.node;
+    const label = nodeLabel(node);
     const missing = plan.activationInputs.map((i) => node.input[i]).filter((n) => !rangeOf(n));
     if (missing.length > 0) {
       if ((policy.missingRange ?? 'error') === 'error') {
@@ -304,6 +290,72 @@ export function insertQdqWithReport(model: ModelProto, ranges: QdqRanges, policy
   const keptInits = graph.initializer.filter((t) => !replacedInits.has(t.name ?? '') || stillUsed.has(t.name ?? ''));
   const newGraph: GraphProto = { ...graph, node: nodes, initializer: [...keptInits, ...newInits] };
   return { model: { ...model, graph: newGraph }, report };
+}
+
+function nodeLabel(node: NodeProto): string {
+  return node.name ?? node.output[0] ?? node.opType ?? '';
+}
+
+/**
+ * The nodes `policy` quantizes when every range is present (op type, skipNodes, planNode, activationMatMuls), with
+ * the reasons the others of those op types are left in float (graph order). insertQdq and qdqTensorsFor both start
+ * here, so they cannot disagree.
+ */
+function selectQdqNodes(graph: GraphProto, policy: QdqPolicy): {
+  decisions: ({ plan: Plan } | { skipped: { node: string; reason: string } })[];
+  initializers: Map<string, TensorProto>;
+  isFloatActivation: (name: string) => boolean;
+} {
+  const types = inferElemTypes(graph);
+  const initializers = new Map(graph.initializer.map((t) => [t.name ?? '', t]));
+  const isWeight = (name: string): boolean => initializers.get(name)?.dataType === DataType.FLOAT;
+  const isFloatActivation = (name: string): boolean => !!name && !initializers.has(name) && types.get(name) === DataType.FLOAT;
+  const skipByPolicy = skipPredicate(policy.skipNodes);
+  const opTypes = new Set(policy.opTypes ?? DEFAULT_OPS);
+  const decisions: ({ plan: Plan } | { skipped: { node: string; reason: string } })[] = [];
+  const skip = (node: string, reason: string): void => {
+    decisions.push({ skipped: { node, reason } });
+  };
+  for (const node of graph.node) {
+    const op = node.opType ?? '';
+    const label = nodeLabel(node);
+    if (!opTypes.has(op) || (node.domain && node.domain !== 'ai.onnx')) continue;
+    if (skipByPolicy(node)) {
+      skip(label, 'skipped by policy');
+      continue;
+    }
+    const plan = planNode(node, isWeight, isFloatActivation);
+    if (!plan) {
+      skip(label, 'inputs are not float activations/weights');
+      continue;
+    }
+    if (op === 'MatMul' && !plan.weight && !(policy.activationMatMuls ?? false)) {
+      skip(label, 'activation x activation MatMul (activationMatMuls: false)');
+      continue;
+    }
+    decisions.push({ plan });
+  }
+  return { decisions, initializers, isFloatActivation };
+}
+
+/**
+ * The activation tensors whose ranges insertQdq reads under `policy`: the float activation inputs of every node it
+ * would quantize, plus those nodes' float outputs when `quantizeOutputs` is on. Calibrating exactly these (and not
+ * every float tensor) keeps calibration cheap: attention scores, for one, are never needed unless activationMatMuls.
+ * Graph order, each name once.
+ */
+export function qdqTensorsFor(model: ModelProto, policy: QdqPolicy = {}): string[] {
+  const graph = model.graph;
+  if (!graph) throw new SdqError('INVALID_ARGUMENT', 'qdqTensorsFor: the model has no graph');
+  const { decisions, isFloatActivation } = selectQdqNodes(graph, policy);
+  const tensors = new Set<string>();
+  for (const d of decisions) {
+    if (!('plan' in d)) continue;
+    const p = d.plan;
+    for (const i of p.activationInputs) tensors.add(p.node.input[i]);
+    if (policy.quantizeOutputs) for (const out of p.node.output) if (isFloatActivation(out)) tensors.add(out);
+  }
+  return [...tensors];
 }
 
 function planNode(node: NodeProto, isWeight: (n: string) => boolean, isAct: (n: string) => boolean): Plan | undefined {
