@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { SdqError, dtypeInfo, shapeSize } from '@sdq/quant';
+import { SdqError, dtypeInfo, mulberry32, shapeSize } from '@sdq/quant';
 import type { TypedArray } from '@sdq/quant';
 import { openNpz } from './npz.js';
 import type { NpzArchive } from './npz.js';
@@ -46,24 +46,12 @@ export interface SampleSource {
   close?(): Promise<void>;
 }
 
-/** mulberry32: a small, well-mixed 32-bit PRNG (Tommy Ettinger), enough for a reproducible shuffle. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Fisher-Yates shuffle of a copy, driven by the seeded PRNG. */
+/** Fisher-Yates shuffle of a copy, driven by @sdq/quant's seeded mulberry32 (uniform = next / 2^32). */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   const out = [...items];
-  const rand = mulberry32(seed);
+  const next = mulberry32(seed);
   for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
+    const j = Math.floor((next() / 4294967296) * (i + 1));
     [out[i], out[j]] = [out[j], out[i]];
   }
   return out;

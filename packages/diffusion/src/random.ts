@@ -1,4 +1,4 @@
-import { SdqError } from '@sdq/quant';
+import { SdqError, mulberry32 } from '@sdq/quant';
 
 /**
  * Deterministic noise for replayable runs.
@@ -18,17 +18,8 @@ export interface NoiseSource {
   fill(out: Float32Array): void;
 }
 
-/** mulberry32: a 32-bit PRNG; returns the next uint32. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
+/** mulberry32 is @sdq/quant's, re-exported: the same seed gives the same stream in every sdq package. */
+export { mulberry32 };
 
 /** Seeded Gaussian noise: mulberry32 uniforms through Box-Muller (see the module comment for the exact recipe). */
 export class SeededNoise implements NoiseSource {

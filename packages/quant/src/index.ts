@@ -36,3 +36,4 @@ export type { MinMaxCollectorOptions, CalibrationMethod, RangeCollectorOptions, 
 export { packInt4, unpackInt4 } from './int4.js';
 export { mse, maxAbsError, sqnr, psnr, ssim } from './metrics.js';
 export type { PsnrOptions, SsimOptions } from './metrics.js';
+export { mulberry32 } from './random.js';
