@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SdqError } from '@sdq/quant';
+import { SdqError, mulberry32 } from '@sdq/quant';
 import { decodeModel, encodeModel } from './proto/model.js';
 import { inspectModel } from './inspect.js';
 import { validateModel } from './validate.js';
@@ -20,16 +20,10 @@ const CASES: [string, number][] = [
   ['tiny-sd/text_encoder', 80],
 ];
 
-/** mulberry32: a small seeded PRNG (deterministic runs). */
+/** Uniforms in [0, 1) from @sdq/quant's seeded mulberry32 (deterministic runs). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 function mutate(src: Buffer, rnd: () => number): Buffer {
