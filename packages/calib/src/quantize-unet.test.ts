@@ -7,6 +7,9 @@ import { npzSampleSource } from './reader.js';
 import { loadOrt } from './runtime.js';
 import { toOrtFeeds } from './stats.js';
 import { readRanges } from './artefacts.js';
+import { collectRanges } from './stats.js';
+import { openCalibrationData } from './reader.js';
+import { encodeModel, insertQdqWithReport, qdqTensorsFor, readModel } from '@sdq/onnx';
 import { FIXTURES } from './testing/paths.js';
 
 const MODEL = join(FIXTURES, 'models/tiny-sd/unet/model.onnx');
@@ -59,6 +62,27 @@ describe('quantizeUnet on the tiny UNet', () => {
     expect(sqnr).toBeGreaterThan(ortStatic[ortKey].sqnr_db_vs_fp32_on_calib0);
     expect(Object.keys(await readRanges(ranges)).length).toBe(Object.keys(result.ranges.ranges).length);
     expect((await readdir(dir)).some((f) => f.includes('.tmp-'))).toBe(false);
+  });
+});
+
+describe('quantizeUnet calibrates only what insertQdq reads', () => {
+  it.each([
+    ['default policy', DEFAULT_UNET_INT8_POLICY],
+    ['attention MatMuls too, no output Q/DQ', { ...DEFAULT_UNET_INT8_POLICY, activationMatMuls: true, quantizeOutputs: false }],
+  ])('%s: same tensors as qdqTensorsFor and insertQdq, same model as calibrating every tensor', async (_label, policy) => {
+    const dir = await mkdtemp(join(tmpdir(), 'sdq-qunet-'));
+    const result = await quantizeUnet(MODEL, join(dir, 'q.onnx'), { calibration: INPUTS, method: 'minmax', policy });
+    const model = await readModel(MODEL);
+    const collected = Object.keys(result.ranges.ranges).sort();
+    expect(collected).toEqual([...qdqTensorsFor(model, policy)].sort());
+    expect(collected).toEqual([...result.report.activations].sort());
+    const reader = await openCalibrationData(INPUTS);
+    const everything = await collectRanges(MODEL, reader, { method: 'minmax' }).finally(() => reader.close());
+    expect(Object.keys(everything.ranges).length).toBeGreaterThan(collected.length);
+    for (const t of collected) expect(result.ranges.ranges[t]).toEqual(everything.ranges[t]);
+    const fromEverything = insertQdqWithReport(model, everything.ranges, policy);
+    expect(fromEverything.report).toEqual(result.report);
+    expect(Buffer.from(await readFile(join(dir, 'q.onnx'))).equals(Buffer.from(encodeModel(fromEverything.model)))).toBe(true);
   });
 });
 

@@ -54,7 +54,7 @@ export interface QuantizeUnetOptions {
   /** Default DEFAULT_UNET_CALIBRATION_METHOD with DEFAULT_UNET_METHOD_OPTIONS. */
   readonly method?: CalibrationMethod;
   /** Options of the method (symmetric, percentile, numBins, numQuantizedBins); onnxruntime's defaults otherwise. */
-  readonly methodOptions?: Omit<CollectRangesOptions, 'method' | 'onProgress' | 'tensors' | 'opTypes'>;
+  readonly methodOptions?: Omit<CollectRangesOptions, 'method' | 'onProgress' | 'tensors' | 'opTypes' | 'policy'>;
   /** QDQ layout; merged over DEFAULT_UNET_INT8_POLICY. */
   readonly policy?: Partial<QdqPolicy>;
   /** Selection of calibration samples (seed, limit, indices, batchSize) when `calibration` is a path. */
@@ -75,7 +75,8 @@ export interface QuantizeUnetResult {
 
 /**
  * Calibrate a UNet on real UNet inputs and write its QDQ INT8 model (weights in external data next to it when large).
- * Only the inputs and outputs of the quantized op types are calibrated, so the statistics pass stays cheap.
+ * Only the tensors insertQdq reads under the policy are calibrated (@sdq/onnx `qdqTensorsFor`: inputs of the nodes it
+ * quantizes, their outputs when the policy quantizes outputs), so the statistics pass never holds attention scores.
  */
 export async function quantizeUnet(inPath: string, outPath: string, options: QuantizeUnetOptions): Promise<QuantizeUnetResult> {
   const policy: QdqPolicy = { ...DEFAULT_UNET_INT8_POLICY, ...options.policy };
@@ -95,7 +96,7 @@ export async function quantizeUnet(inPath: string, outPath: string, options: Qua
         ...(options.method === undefined ? DEFAULT_UNET_METHOD_OPTIONS : {}),
         ...options.methodOptions,
         method,
-        opTypes: policy.opTypes ?? ['Conv', 'MatMul', 'Gemm'],
+        policy,
         threads: options.threads,
         onProgress: (done, total) => progress?.({ phase: 'calibrate', done, total }),
       });

@@ -1,8 +1,8 @@
 import type * as ort from 'onnxruntime-node';
 import { DataType, MinMaxCollector, SdqError, dtypeInfo } from '@sdq/quant';
 import { dirname, resolve } from 'node:path';
-import { addGraphOutputs, encodeModel } from '@sdq/onnx';
-import type { ModelProto, NodeProto } from '@sdq/onnx';
+import { addGraphOutputs, encodeModel, qdqTensorsFor } from '@sdq/onnx';
+import type { ModelProto, NodeProto, QdqPolicy } from '@sdq/onnx';
 import type { CalibrationDataReader } from './reader.js';
 import type { CalibTensor, Feeds } from './tensor.js';
 import { loadModelForRuntime } from './model-io.js';
@@ -28,8 +28,14 @@ export interface CollectRangesOptions extends HistogramMethodOptions {
    * op_types_to_calibrate). Default: every float tensor of the graph, as onnxruntime does.
    */
   readonly opTypes?: readonly string[];
-  /** Calibrate exactly these tensors (overrides opTypes). */
+  /** Calibrate exactly these tensors (overrides policy and opTypes). */
   readonly tensors?: readonly string[];
+  /**
+   * Calibrate exactly the tensors @sdq/onnx's insertQdq reads under this QDQ policy (`qdqTensorsFor`: inputs of the
+   * nodes it quantizes, plus their outputs when the policy quantizes outputs); overrides opTypes. Never exposes
+   * tensors the policy does not quantize (e.g. attention scores), which on large latents do not fit in memory.
+   */
+  readonly policy?: QdqPolicy;
   /** onnxruntime intra-op threads (default 2). */
   readonly threads?: number;
   /**
@@ -96,7 +102,7 @@ export async function createSession(loaded: LoadedModel, model: ModelProto, thre
  */
 export async function selectFloatTensors(
   loaded: LoadedModel,
-  options: { opTypes?: readonly string[]; threads?: number } = {},
+  options: { opTypes?: readonly string[]; candidates?: readonly string[]; threads?: number } = {},
 ): Promise<{ name: string; type: string }[]> {
   const graph = loaded.model.graph;
   if (!graph) throw new SdqError('BAD_FORMAT', `${loaded.path}: model has no graph`);
@@ -104,13 +110,17 @@ export async function selectFloatTensors(
   const ops = options.opTypes ? new Set(options.opTypes) : undefined;
   const candidates: string[] = [];
   const seen = new Set<string>();
-  for (const node of graph.node) {
-    if (ops && !ops.has(node.opType ?? '')) continue;
-    for (const t of [...node.input, ...node.output]) {
-      if (t && !inits.has(t) && !seen.has(t)) {
-        seen.add(t);
-        candidates.push(t);
-      }
+  const consider = (t: string): void => {
+    if (t && !inits.has(t) && !seen.has(t)) {
+      seen.add(t);
+      candidates.push(t);
+    }
+  };
+  if (options.candidates) options.candidates.forEach(consider);
+  else {
+    for (const node of graph.node) {
+      if (ops && !ops.has(node.opType ?? '')) continue;
+      for (const t of [...node.input, ...node.output]) consider(t);
     }
   }
   const inputTypes = new Map<string, string>();
@@ -284,11 +294,13 @@ export async function collectRanges(
   const method = options.method ?? 'minmax';
   const loaded = await loadModelForRuntime(modelPath);
   let tensors: { name: string; type: string }[];
-  if (options.tensors) {
-    const all = new Map((await selectFloatTensors(loaded, { threads: options.threads })).map((t) => [t.name, t]));
-    tensors = options.tensors.map((n) => {
-      const t = all.get(n);
-      if (!t) throw new SdqError('NOT_FOUND', `${modelPath}: no float tensor named '${n}' to calibrate`);
+  const wanted = options.tensors ?? (options.policy ? qdqTensorsFor(loaded.model, options.policy) : undefined);
+  if (wanted) {
+    // Only the wanted tensors are probed for their types: exposing every tensor is what a policy list avoids.
+    const found = new Map((await selectFloatTensors(loaded, { candidates: wanted, threads: options.threads })).map((t) => [t.name, t]));
+    tensors = [...new Set(wanted)].map((n) => {
+      const t = found.get(n);
+      if (!t) throw new SdqError('NOT_FOUND', `${modelPath}: no float activation named '${n}' to calibrate (initializers, non-float and unknown tensors have no range); check the tensor list`);
       return t;
     });
   } else {
