@@ -7,7 +7,6 @@ import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, type GenerateWithUnetHook, type QdqPolicyLike,
 } from './calib-api.js';
-import { readModel, writeModel } from '@sdq/onnx';
 import type { ProgressListener } from './progress.js';
 import { openPipelineGenerator } from './runtime/diffusion-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
@@ -32,32 +31,17 @@ export interface Int8Recipe {
 
 export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: DEFAULT_UNET_CALIBRATION_METHOD, seed: 1234 };
 
+/**
+ * What sdq calibrate calibrates: the tensors insertQdq reads under the default layout with no layer kept float, a
+ * superset of what sdq quantize (default layout minus --exclude) needs, without attention scores.
+ */
+export const CALIBRATED_TENSORS_POLICY: NonNullable<QdqPolicyLike> = { ...DEFAULT_UNET_INT8_POLICY, skipNodes: [] };
+
 /** Which UNet a calibration dir was made for (sdq quantize refuses ranges of another model). */
 export const CALIBRATED_FOR = 'calibrated-for.json';
 
 export async function sha256File(file: string): Promise<string> {
   return createHash('sha256').update(await fs.readFile(file)).digest('hex');
-}
-
-/** Node's readFile (used by @sdq/calib's runtime loader) stops at 2 GiB per file. */
-const MAX_EXTERNAL_FILE = 2 ** 31 - 1;
-
-/**
- * A UNet whose external data file is over 2 GiB (SD 1.5: 3.4 GB) is rewritten next to `scratchDir` with its weights
- * split into files under 1 GiB, so @sdq/calib can load it for calibration; smaller models are used as they are.
- */
-export async function calibratableUnet(unetModel: string, scratchDir: string): Promise<string> {
-  const dir = path.dirname(unetModel);
-  let large = false;
-  for (const f of await fs.readdir(dir)) {
-    if (f !== path.basename(unetModel) && (await fs.stat(path.join(dir, f))).size > MAX_EXTERNAL_FILE) large = true;
-  }
-  if (!large) return unetModel;
-  const model = await readModel(unetModel);
-  await fs.mkdir(scratchDir, { recursive: true });
-  const out = path.join(scratchDir, 'model.onnx');
-  await writeModel(model, out, { externalData: true, location: 'weights.pb', maxFileBytes: 2 ** 30 });
-  return out;
 }
 
 const GENERIC_CALIBRATION_PROMPTS = [
@@ -158,9 +142,9 @@ export async function quantizeUnetInt8(
     prompts, steps: recipe.steps, guidance: recipe.guidance, samples: recipe.samples, seed: recipe.seed,
     width: recipe.size?.width ?? side, height: recipe.size?.height ?? side, threads: options.threads, onProgress: options.onProgress,
   });
-  const scratch = path.join(calibDir, 'unet-split');
-  const source = await calibratableUnet(path.join(modelDir, 'unet', 'model.onnx'), scratch);
-  const result = await quantizeUnet(source, dstModel, {
+  // @sdq/calib reads the graph alone and lets onnxruntime read external weights from the model's folder, so UNets
+  // with weight files over 2 GiB (SD 1.5: 3.4 GB) are calibrated in place.
+  const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
     calibration: npz.path,
     method: recipe.method,
     policy: recipe.policy,
@@ -168,7 +152,7 @@ export async function quantizeUnetInt8(
     calibrationJsonPath: path.join(calibDir, 'calibration.json'),
     threads: options.threads,
     onProgress: (p) => options.onProgress?.({ task: `INT8 UNet ${p.phase}`, done: p.done, total: p.total }),
-  }).finally(() => fs.rm(scratch, { recursive: true, force: true }));
+  });
   const policy = { ...DEFAULT_UNET_INT8_POLICY, ...recipe.policy };
   return [
     `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
@@ -200,18 +184,18 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2, onProgress: options.onProgress,
     });
     const reader = await openCalibrationData(npz.path);
-    const scratch = path.join(tmp, 'unet-split');
     let ranges;
     try {
-      ranges = await collectRanges(await calibratableUnet(path.join(modelDir, 'unet', 'model.onnx'), scratch), reader, {
+      // The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included
+      // so that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
+      ranges = await collectRanges(path.join(modelDir, 'unet', 'model.onnx'), reader, {
         method,
-        opTypes: DEFAULT_UNET_INT8_POLICY.opTypes,
+        policy: CALIBRATED_TENSORS_POLICY,
         threads: options.threads ?? 2,
         onProgress: (done, total) => options.onProgress?.({ task: `collect ranges (${method})`, done, total }),
       });
     } finally {
       await reader.close();
-      await fs.rm(scratch, { recursive: true, force: true });
     }
     await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
     await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(modelDir, 'unet', 'model.onnx'), sha256: await sha256File(path.join(modelDir, 'unet', 'model.onnx')) }, null, 2)}\n`);

@@ -7,7 +7,7 @@ import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type Mod
 import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
 import { checkModelDir } from './model-dir.js';
-import { calibratableUnet, CALIBRATED_FOR, sha256File } from './int8.js';
+import { CALIBRATED_FOR, sha256File } from './int8.js';
 
 export interface QuantizeOptions {
   /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
@@ -92,16 +92,14 @@ export async function quantizePath(input: string, output: string, options: Quant
   if ((policy.opTypes ?? []).length === 0) throw new SdqError('INVALID_ARGUMENT', `--exclude ${excludedOps.join(',')} leaves no op type to quantize; exclude node names instead`);
   const specs = calibration.endsWith('.json') ? undefined : await inputSpecs(srcModel);
   const run = async (dst: string): Promise<{ quantized: number; skipped: number }> => {
-    const scratch = `${output}.split-${process.pid}`;
-    const source = calibration.endsWith('.json') ? srcModel : await calibratableUnet(srcModel, scratch);
-    const r = await quantizeUnet(source, dst, {
+    const r = await quantizeUnet(srcModel, dst, {
       calibration,
       method: options.method,
       policy,
       reader: specs ? { inputs: specs } : undefined,
       threads: options.threads ?? 2,
       onProgress: (p) => options.onProgress?.({ task: `quantize ${p.phase}`, done: p.done, total: p.total }),
-    }).finally(() => fs.rm(scratch, { recursive: true, force: true }));
+    });
     return { quantized: r.report.quantizedNodes.length, skipped: r.report.skippedNodes.length };
   };
   let counts: { quantized: number; skipped: number };
