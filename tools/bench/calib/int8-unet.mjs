@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { captureUnetInputs, npzSampleSource, quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS } from '../../../packages/calib/dist/index.js';
-import { openOrtGenerator, judgeFidelity, fidelityPromptSet, readPromptLanguage } from '../../../packages/pipeline/dist/index.js';
+import { captureUnetInputs, npzSampleSource, quantizeUnet, DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS } from '../../../packages/calib/dist/index.js';
+import { openPipelineGenerator, judgeFidelity, fidelityPromptSet, readPromptLanguage } from '../../../packages/pipeline/dist/index.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MODEL_DIR = join(root, 'fixtures/models/shapes-sd');
@@ -28,6 +28,7 @@ ort.env.logLevel = 'error';
 const base = { ...DEFAULT_UNET_INT8_POLICY };
 const VARIANTS = {
   'DEFAULT recipe (quantizeUnet defaults)': { policy: undefined },
+  'FAST recipe (FAST_UNET_INT8_POLICY, default calibration)': { policy: FAST_UNET_INT8_POLICY },
   'conv s8 (no skips)': { method: 'minmax', policy: { ...base, opTypes: ['Conv'], activationType: 'int8', skipNodes: [] } },
   'conv s8 skip-io': { method: 'minmax', policy: { ...base, opTypes: ['Conv'], activationType: 'int8' } },
   'conv u8 skip-io': { method: 'minmax', policy: { ...base, opTypes: ['Conv'] } },
@@ -53,7 +54,7 @@ const evalPath = join(work, 'eval_unet_inputs.npz');
 const EVAL_PROMPTS = ['a green triangle on a white background', 'a orange square on a blue background', 'a white circle on a purple background', 'a red triangle on a yellow background'];
 if (!(await stat(evalPath).catch(() => undefined))) {
   let hook = () => {};
-  const gen = await openOrtGenerator(MODEL_DIR, { scheduler: 'ddim', threads: THREADS, onUnetInputs: (f) => hook(f) });
+  const gen = await openPipelineGenerator(MODEL_DIR, { scheduler: 'ddim', threads: THREADS, onUnetInputs: (f) => hook(f) });
   await captureUnetInputs(evalPath, EVAL_PROMPTS, async (prompt, { seed }, onUnetInputs) => {
     hook = onUnetInputs;
     await gen.generate({ prompt, negativePrompt: '', steps: 10, guidance: 5, seed, width: 128, height: 128 });
@@ -81,7 +82,7 @@ async function modelDirWith(unetPath, name) {
 }
 
 async function fidelity(modelDir) {
-  const gen = await openOrtGenerator(modelDir, { scheduler: 'ddim', threads: THREADS });
+  const gen = await openPipelineGenerator(modelDir, { scheduler: 'ddim', threads: THREADS });
   let ok = 0;
   const misses = [];
   const prompts = fidelityPromptSet(language, 12);

@@ -131,6 +131,8 @@ describe('qdqTensorsFor: the ranges insertQdq reads', () => {
     ['with outputs', { quantizeOutputs: true }, ['x', 'h', 'y']],
     ['with activation MatMuls and outputs', { quantizeOutputs: true, activationMatMuls: true }, ['x', 'h', 'y', 'yt', 'z']],
     ['gemm skipped', { skipNodes: ['gemm'], quantizeOutputs: true }, ['x', 'h']],
+    ['gemm output left float (floatOutputNodes)', { quantizeOutputs: true, floatOutputNodes: ['gemm'] }, ['x', 'h']],
+    ['attention inputs quantized, gemm output float', { quantizeOutputs: true, activationMatMuls: true, floatOutputNodes: [/^gem/] }, ['x', 'h', 'yt', 'y', 'z']],
     ['Gemm only', { opTypes: ['Gemm'] }, ['h']],
   ] as const)('%s', (_label, policy, expected) => {
     expect(qdqTensorsFor(model, policy)).toEqual(expected);

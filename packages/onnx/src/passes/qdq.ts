@@ -37,6 +37,12 @@ export interface QdqPolicy {
   perChannel?: boolean;
   /** Put a Q/DQ pair on the outputs of quantized ops too (all their consumers read the DQ output). Default false. */
   quantizeOutputs?: boolean;
+  /**
+   * Quantized nodes whose outputs stay float even with quantizeOutputs (same forms as skipNodes). For attention's
+   * to_q/to_k: a Q/DQ on their outputs lets onnxruntime turn the float Q.K^T MatMul into MatMulIntegerToFloat with a
+   * separate scale Mul, which measured slower than the float FusedMatMul (docs/calibration.md).
+   */
+  floatOutputNodes?: readonly (string | RegExp)[] | ((node: NodeProto) => boolean);
   /** Bias of Conv/Gemm: keep float, or int32 with scale s_x * s_w (zero point 0) where the shapes allow. Default 'float'. */
   bias?: 'float' | 'int32';
   /** A needed activation range is missing: throw (default) or leave that node in float (listed in the report). */
@@ -127,7 +133,9 @@ export function insertQdqWithReport(model: ModelProto, ranges: QdqRanges, policy
   if (policy.quantizeOutputs) {
     const consumers = new Map<string, { node: NodeProto; index: number }[]>();
     for (const n of graph.node) n.input.forEach((x, index) => x && consumers.set(x, [...(consumers.get(x) ?? []), { node: n, index }]));
+    const floatOutput = skipPredicate(policy.floatOutputNodes);
     for (const p of plans) {
+      if (floatOutput(p.node)) continue;
       for (const out of p.node.output) {
         if (!isFloatActivation(out) || !rangeOf(out)) {
           if (out && !rangeOf(out)) report.skippedNodes.push({ node: p.node.name ?? out, reason: `output ${out} left unquantized: no range` });
@@ -348,12 +356,13 @@ export function qdqTensorsFor(model: ModelProto, policy: QdqPolicy = {}): string
   const graph = model.graph;
   if (!graph) throw new SdqError('INVALID_ARGUMENT', 'qdqTensorsFor: the model has no graph');
   const { decisions, isFloatActivation } = selectQdqNodes(graph, policy);
+  const floatOutput = skipPredicate(policy.floatOutputNodes);
   const tensors = new Set<string>();
   for (const d of decisions) {
     if (!('plan' in d)) continue;
     const p = d.plan;
     for (const i of p.activationInputs) tensors.add(p.node.input[i]);
-    if (policy.quantizeOutputs) for (const out of p.node.output) if (isFloatActivation(out)) tensors.add(out);
+    if (policy.quantizeOutputs && !floatOutput(p.node)) for (const out of p.node.output) if (isFloatActivation(out)) tensors.add(out);
   }
   return [...tensors];
 }
@@ -398,7 +407,7 @@ function normalizeRanges(ranges: QdqRanges): (name: string) => TensorRange | und
   };
 }
 
-function skipPredicate(skip: QdqPolicy['skipNodes']): (node: NodeProto) => boolean {
+function skipPredicate(skip: QdqPolicy['skipNodes'] | QdqPolicy['floatOutputNodes']): (node: NodeProto) => boolean {
   if (!skip) return () => false;
   if (typeof skip === 'function') return skip;
   return (node) => skip.some((s) => (typeof s === 'string' ? s === node.name : s.test(node.name ?? '')));
