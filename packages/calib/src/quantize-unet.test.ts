@@ -2,7 +2,7 @@ import './testing/realm.js';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY } from './quantize-unet.js';
+import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY } from './quantize-unet.js';
 import { npzSampleSource } from './reader.js';
 import { loadOrt } from './runtime.js';
 import { toOrtFeeds } from './stats.js';
@@ -68,6 +68,7 @@ describe('quantizeUnet on the tiny UNet', () => {
 describe('quantizeUnet calibrates only what insertQdq reads', () => {
   it.each([
     ['default policy', DEFAULT_UNET_INT8_POLICY],
+    ['fast policy (to_q/to_k outputs float)', FAST_UNET_INT8_POLICY],
     ['attention MatMuls too, no output Q/DQ', { ...DEFAULT_UNET_INT8_POLICY, activationMatMuls: true, quantizeOutputs: false }],
   ])('%s: same tensors as qdqTensorsFor and insertQdq, same model as calibrating every tensor', async (_label, policy) => {
     const dir = await mkdtemp(join(tmpdir(), 'sdq-qunet-'));

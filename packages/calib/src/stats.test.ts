@@ -1,7 +1,8 @@
 import './testing/realm.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { collectRanges } from './stats.js';
+import fc from 'fast-check';
+import { collectRanges, groupTensors } from './stats.js';
 import type { CalibrationMethod, RangesFile } from './stats.js';
 import { openCalibrationData } from './reader.js';
 import { FIXTURES } from './testing/paths.js';
@@ -49,20 +50,48 @@ describe.each([
 });
 
 describe('collectRanges percentile', () => {
-  it('gives the same ranges however many tensors one run exposes (memory cap)', async () => {
-    const run = async (maxTensorsPerRun: number): Promise<RangesFile> => {
+  it('gives the same ranges however many tensors or bytes one run exposes (memory caps)', async () => {
+    const run = async (maxTensorsPerRun: number, maxBytesPerRun?: number): Promise<RangesFile> => {
       const reader = await openCalibrationData(INPUTS, { limit: 3 });
       try {
-        return await collectRanges(MODEL, reader, { method: 'percentile', opTypes: ['Conv'], maxTensorsPerRun });
+        return await collectRanges(MODEL, reader, { method: 'percentile', opTypes: ['Conv'], maxTensorsPerRun, maxBytesPerRun });
       } finally {
         await reader.close();
       }
     };
-    const [one, many] = [await run(10_000), await run(7)];
+    const [one, many, byBytes] = [await run(10_000), await run(7), await run(10_000, 64 * 1024)];
     expect(Object.keys(one.ranges).length).toBeGreaterThan(7);
     expect(many.ranges).toEqual(one.ranges);
+    expect(byBytes.ranges).toEqual(one.ranges);
     expect(one.options).toEqual({ numBins: 2048, percentile: 99.999, symmetric: true });
     // symmetric percentile: |x| histogram, then clamped to the observed [min, max] as onnxruntime does
     for (const [lo, hi] of Object.values(one.ranges)) expect(lo).toBeLessThanOrEqual(hi);
+  });
+});
+
+describe('groupTensors (tensors exposed per run)', () => {
+  const size: Record<string, number> = { a: 10, b: 30, c: 100, d: 5, e: 5, f: 5 };
+  it.each([
+    [10, 1000, [['a', 'b', 'c', 'd', 'e', 'f']]],
+    [2, 1000, [['a', 'b'], ['c', 'd'], ['e', 'f']]],
+    [10, 40, [['a', 'b'], ['c'], ['d', 'e', 'f']]],
+    [10, 1, [['a'], ['b'], ['c'], ['d'], ['e'], ['f']]],
+  ])('at most %i tensors and %i bytes', (maxCount, maxBytes, expected) => {
+    expect(groupTensors(Object.keys(size), (n) => size[n], maxCount, maxBytes)).toEqual(expected);
+  });
+  it('keeps every tensor once, in order, within both caps (a tensor over the byte cap alone)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(100), { maxLength: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 200 }), (sizes, maxCount, maxBytes) => {
+        const names = sizes.map((_, i) => `t${i}`);
+        const groups = groupTensors(names, (n) => sizes[Number(n.slice(1))], maxCount, maxBytes);
+        expect(groups.flat()).toEqual(names);
+        for (const g of groups) {
+          expect(g.length).toBeGreaterThan(0);
+          expect(g.length).toBeLessThanOrEqual(maxCount);
+          const bytes = g.reduce((s, n) => s + sizes[Number(n.slice(1))], 0);
+          if (g.length > 1) expect(bytes).toBeLessThanOrEqual(maxBytes);
+        }
+      }),
+    );
   });
 });

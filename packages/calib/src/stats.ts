@@ -43,6 +43,11 @@ export interface CollectRangesOptions extends HistogramMethodOptions {
    * more tensors mean more passes. Bounds memory to one run's outputs of that many tensors.
    */
   readonly maxTensorsPerRun?: number;
+  /**
+   * Histogram methods: at most this many bytes of exposed tensors per run (default 512 MiB; sizes from the first
+   * pass, largest batch). A tensor larger than this is exposed alone.
+   */
+  readonly maxBytesPerRun?: number;
   /** Called after every batch with the number of batches done and the total. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -60,6 +65,7 @@ export interface RangesFile {
 
 const FLOAT_TYPES = new Set(['float32', 'float16']);
 const DEFAULT_MAX_TENSORS_PER_RUN = 256;
+const DEFAULT_MAX_BYTES_PER_RUN = 512 * 2 ** 20;
 
 /** onnxruntime tensor from a calibration tensor. */
 export function toOrtTensor(rt: OrtModule, t: CalibTensor): ort.Tensor {
@@ -138,6 +144,8 @@ export async function selectFloatTensors(
 interface ReductionOutputs {
   readonly min: string;
   readonly max: string;
+  /** Element count (onnxruntime Size), so histogram passes can group tensors by bytes. */
+  readonly size: string;
   /** min |x|, present when asked for (the |x| histogram of symmetric percentile starts there). */
   readonly absMin?: string;
 }
@@ -154,24 +162,34 @@ function addReductions(
   const graph = source.graph;
   if (!graph) throw new SdqError('BAD_FORMAT', 'model has no graph');
   const outputs = new Map<string, ReductionOutputs>();
-  const added: NodeProto[] = [];
+  const reductionsOf = new Map<string, NodeProto[]>();
   const attr = (name: string, i: number) => ({ name, type: 2, i, floats: [], ints: [], strings: [], tensors: [], graphs: [], sparseTensors: [], typeProtos: [] });
   const node = (opType: string, input: string[], output: string, attribute = [attr('keepdims', 1)]): NodeProto => ({
     opType, input, output: [output], name: output, attribute, metadataProps: [], deviceConfigurations: [],
   });
   tensors.forEach(({ name, type }, i) => {
+    const added: NodeProto[] = [];
+    reductionsOf.set(name, added);
     let x = name;
     if (type === 'float16') {
       x = `sdq_calib/${i}/cast`;
       added.push(node('Cast', [name], x, [attr('to', DataType.FLOAT)]));
     }
-    const o: ReductionOutputs = { min: `sdq_calib/${i}/min`, max: `sdq_calib/${i}/max`, absMin: withAbsMin ? `sdq_calib/${i}/absmin` : undefined };
-    added.push(node('ReduceMin', [x], o.min), node('ReduceMax', [x], o.max));
+    const o: ReductionOutputs = {
+      min: `sdq_calib/${i}/min`, max: `sdq_calib/${i}/max`, size: `sdq_calib/${i}/size`, absMin: withAbsMin ? `sdq_calib/${i}/absmin` : undefined,
+    };
+    added.push(node('ReduceMin', [x], o.min), node('ReduceMax', [x], o.max), node('Size', [name], o.size, []));
     if (o.absMin) added.push(node('Abs', [x], `sdq_calib/${i}/abs`, []), node('ReduceMin', [`sdq_calib/${i}/abs`], o.absMin));
     outputs.set(name, o);
   });
-  const names = [...outputs.values()].flatMap((o) => [o.min, o.max, ...(o.absMin ? [o.absMin] : [])]);
-  const model = addGraphOutputs({ ...source, graph: { ...graph, node: [...graph.node, ...added] } }, names);
+  // onnxruntime orders nodes by a reverse DFS from the graph's leaves, the last leaf first. Reductions are leaves; added
+  // after the graph's nodes with the earliest tensor's last, each runs right after its tensor is made, instead of all
+  // after the model's output (which keeps every calibrated tensor alive to the end of the run).
+  const groups: NodeProto[][] = graph.input.map((i) => reductionsOf.get(i.name ?? '') ?? []);
+  for (const n of graph.node) for (const o of n.output) groups.push(reductionsOf.get(o) ?? []);
+  const nodes = [...graph.node, ...groups.reverse().flat()];
+  const names = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
+  const model = addGraphOutputs({ ...source, graph: { ...graph, node: nodes } }, names);
   return { model, outputs };
 }
 
@@ -189,10 +207,11 @@ async function reduceOverData(
   tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
   options: CollectRangesOptions & { withAbsMin?: boolean },
-): Promise<{ stats: Map<string, GlobalStats>; ranges: Record<string, Range>; batches: number }> {
+): Promise<{ stats: Map<string, GlobalStats>; ranges: Record<string, Range>; batches: number; elements: Map<string, number> }> {
   const { model, outputs } = addReductions(loaded.model, tensors, options.withAbsMin ?? false);
   const session = await createSession(loaded, model, options.threads ?? 2);
-  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, ...(o.absMin ? [o.absMin] : [])]);
+  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
+  const elements = new Map<string, number>();
   const collectors = new Map(tensors.map((t) => [t.name, new MinMaxCollector({ symmetric: options.symmetric })]));
   const stats = new Map<string, GlobalStats>();
   const rt = await loadOrt();
@@ -205,6 +224,7 @@ async function reduceOverData(
         const hi = readScalar(result[o.max], name);
         collectors.get(name)?.collect([Float32Array.of(lo), Float32Array.of(hi)]);
         const absMin = o.absMin ? readScalar(result[o.absMin], name) : 0;
+        elements.set(name, Math.max(elements.get(name) ?? 0, readScalar(result[o.size], name)));
         const s = stats.get(name);
         stats.set(name, s ? { min: Math.min(s.min, lo), max: Math.max(s.max, hi), absMin: Math.min(s.absMin, absMin) } : { min: lo, max: hi, absMin });
       }
@@ -218,7 +238,7 @@ async function reduceOverData(
   if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
   const ranges: Record<string, Range> = {};
   for (const [name, c] of collectors) ranges[name] = c.computeRange();
-  return { stats, ranges, batches };
+  return { stats, ranges, batches, elements };
 }
 
 /**
@@ -238,16 +258,17 @@ async function collectHistograms(
   const plan = createHistogramPlan(method, options);
   const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
   const names = tensors.map((t) => t.name);
-  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors one run exposes (more passes instead).
+  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors and bytes one run exposes (more passes
+  // instead). Sizes come from pass 1, so its progress total assumes the count cap alone.
   const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
-  const groups: string[][] = [];
-  for (let i = 0; i < names.length; i += perRun) groups.push(names.slice(i, i + perRun));
-  const total = reader.length * (1 + groups.length);
-  const { stats } = await reduceOverData(loaded, tensors, reader, {
+  let total = reader.length * (1 + Math.ceil(names.length / perRun));
+  const { stats, elements } = await reduceOverData(loaded, tensors, reader, {
     threads: options.threads,
     withAbsMin: plan.absolute,
     onProgress: (done) => options.onProgress?.(done, total),
   });
+  const groups = groupTensors(names, (n) => (elements.get(n) ?? 0) * 4, perRun, options.maxBytesPerRun ?? DEFAULT_MAX_BYTES_PER_RUN);
+  total = reader.length * (1 + groups.length);
   const hist = plan.start(stats);
   const rt = await loadOrt();
   let batches = 0;
@@ -273,6 +294,25 @@ async function collectHistograms(
     }
   }
   return { ranges: hist.ranges(), batches, resolved: plan.options };
+}
+
+/** Consecutive groups of at most `maxCount` tensors and `maxBytes` bytes (a tensor larger than that alone). */
+export function groupTensors(names: readonly string[], bytesOf: (name: string) => number, maxCount: number, maxBytes: number): string[][] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let bytes = 0;
+  for (const n of names) {
+    const b = bytesOf(n);
+    if (current.length > 0 && (current.length >= maxCount || bytes + b > maxBytes)) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(n);
+    bytes += b;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }
 
 function floatValues(t: CalibTensor | ort.Tensor, name: string): Float32Array {
