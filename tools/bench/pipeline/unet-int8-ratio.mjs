@@ -1,6 +1,8 @@
 // INT8 / FP32 (and FP16 / FP32) UNet latency on onnxruntime-node CPU for the `small` preset at 64x64 latents
 // (CFG batch 2), INT8 made by sdq's own path (quantizeModelDir: capture -> calibrate -> @sdq/calib's QDQ policy).
 // Runs are interleaved and the minimum and median of N are reported (the machine is noisy).
+// `int8-fast`: the same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY (attention's to_q/to_k outputs float).
+// --dir is reused when it holds a model: use a fresh one after the builder's presets change (a stale dir gave 1.19x).
 // Usage: node tools/bench/pipeline/unet-int8-ratio.mjs [--runs 9] [--threads 2] [--dir /tmp/sdq-small]
 // Build first: (cd packages/pipeline && npx tsup) and (cd packages/calib && npx tsup).
 import { existsSync } from 'node:fs';
@@ -8,7 +10,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
-import { readNpz } from '../../../packages/calib/dist/index.js';
+import { FAST_UNET_INT8_POLICY, quantizeUnet, readNpz } from '../../../packages/calib/dist/index.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/sdq-bench-small' } } });
 const runs = Number(values.runs);
@@ -31,6 +33,10 @@ await quantizeModelDir(model, made, {
   onProgress: (e) => e.done === e.total && console.error(`${e.task}: ${e.done}/${e.total} ${e.detail ?? ''}`),
 });
 console.error(`fixture + quantizeModelDir: ${((performance.now() - t0) / 1000).toFixed(1)} s (quantize ${((performance.now() - made0) / 1000).toFixed(1)} s)`);
+
+// The same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY (attention's to_q/to_k outputs float).
+const fastUnet = path.join(root, 'int8-fast', 'unet', 'model.onnx');
+await quantizeUnet(path.join(model, 'unet', 'model.onnx'), fastUnet, { calibration: path.join(made, 'int8', 'calibration', 'unet_inputs.npz'), policy: FAST_UNET_INT8_POLICY, threads });
 
 // UNet inputs at 64x64 latents (CFG batch 2): text embeddings and timestep from a captured calibration set,
 // the latent a seeded N(0,1) draw (what the first denoising step sees).
@@ -59,9 +65,11 @@ const sessions = {
   fp32: await ort.InferenceSession.create(path.join(model, 'unet', 'model.onnx'), opts),
   fp16: await ort.InferenceSession.create(path.join(made, 'fp16', 'unet', 'model.onnx'), opts),
   int8: await ort.InferenceSession.create(path.join(made, 'int8', 'unet', 'model.onnx'), opts),
+  'int8-fast': await ort.InferenceSession.create(fastUnet, opts),
 };
+const files = { fp32: path.join(model, 'unet', 'model.onnx'), fp16: path.join(made, 'fp16', 'unet', 'model.onnx'), int8: path.join(made, 'int8', 'unet', 'model.onnx'), 'int8-fast': fastUnet };
 const outputs = {};
-const times = { fp32: [], fp16: [], int8: [] };
+const times = Object.fromEntries(Object.keys(sessions).map((p) => [p, []]));
 for (const p of Object.keys(sessions)) outputs[p] = (await sessions[p].run(feeds)).out_sample.data; // warm-up
 for (let r = 0; r < runs; r++) {
   for (const p of Object.keys(sessions)) {
@@ -91,8 +99,8 @@ for (const p of Object.keys(sessions)) {
     'min ratio vs FP32': (min(times[p]) / min(times.fp32)).toFixed(3),
     'median ratio vs FP32': (med(times[p]) / med(times.fp32)).toFixed(3),
     'SQNR dB': p === 'fp32' ? '-' : sqnr(outputs.fp32, outputs[p]).toFixed(1),
-    'UNet size MB': ((await sizeOnDisk(path.dirname(p === 'fp32' ? path.join(model, 'unet', 'model.onnx') : path.join(made, p, 'unet', 'model.onnx')))) / 2 ** 20).toFixed(1),
+    'UNet size MB': ((await sizeOnDisk(path.dirname(files[p]))) / 2 ** 20).toFixed(1),
   });
 }
 console.table(rows);
-console.log(JSON.stringify({ runs, threads, ratioInt8Min: min(times.int8) / min(times.fp32), ratioInt8Median: med(times.int8) / med(times.fp32), ratioFp16Min: min(times.fp16) / min(times.fp32), target: 0.5 }));
+console.log(JSON.stringify({ runs, threads, ratioInt8Min: min(times.int8) / min(times.fp32), ratioInt8Median: med(times.int8) / med(times.fp32), ratioInt8FastMin: min(times['int8-fast']) / min(times.fp32), ratioInt8FastMedian: med(times['int8-fast']) / med(times.fp32), ratioFp16Min: min(times.fp16) / min(times.fp32), target: 0.5 }));
