@@ -6,6 +6,9 @@
  * Ranges: min/max over one seeded random input (addGraphOutputs), as in int8-layouts.mjs.
  *
  *   (cd packages/onnx && npx tsup) && node tools/bench/onnx/int8-profile.mjs [--layouts 'a;b'] [--runs 9] [--profile-runs 3] [--threads 2]
+ *     [--size 64] [--preset small] [--top N: slowest nodes per layout] [--files 'label=model.onnx;...': also profile files]
+ *     [--session-config '{"intra_op":{"allow_spinning":"0"}}': onnxruntime session config keys under session.*]
+ *   --profile-runs 0 skips profiling (latency only). Profiling slows every run: compare shares, not ms.
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
