@@ -5,7 +5,7 @@
 // Build first: (cd packages/quant && npx tsup) && (cd packages/onnx && npx tsup) && (cd packages/calib && npx tsup)
 // Model: node packages/cli/dist/sdq.js fixture create --preset small --out /tmp/sdq-small
 // Usage: node tools/bench/calib/policy-memory.mjs <unet/model.onnx> [--latent 64] [--samples 3] [--method percentile]
-//        [--modes policy,optypes] [--limit-gb 6]
+//        [--modes policy,optypes] [--limit-gb 6] [--max-bytes-mb 512]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     latent: { type: 'string', default: '64' }, samples: { type: 'string', default: '3' }, method: { type: 'string', default: 'percentile' },
-    modes: { type: 'string', default: 'policy,optypes' }, 'limit-gb': { type: 'string', default: '6' }, child: { type: 'string' },
+    modes: { type: 'string', default: 'policy,optypes' }, 'max-bytes-mb': { type: 'string', default: '512' }, 'limit-gb': { type: 'string', default: '6' }, child: { type: 'string' },
   },
 });
 const modelPath = resolve(positionals[0] ?? '/tmp/sdq-small/unet/model.onnx');
@@ -42,7 +42,8 @@ if (values.child) {
   const model = await onnx.readModel(modelPath, { externalData: 'lazy' });
   const t0 = performance.now();
   const options = values.child === 'policy' ? { policy } : { opTypes: policy.opTypes };
-  const r = await calib.collectRanges(modelPath, reader, { method: values.method, ...options });
+  const maxBytesPerRun = Number(values['max-bytes-mb']) * 2 ** 20;
+  const r = await calib.collectRanges(modelPath, reader, { method: values.method, maxBytesPerRun, ...options });
   const tensors = Object.keys(r.ranges);
   const needed = new Set(onnx.qdqTensorsFor(model, policy));
   console.log(JSON.stringify({ tensors: tensors.length, neededByInsertQdq: needed.size, missing: [...needed].filter((t) => !(t in r.ranges)).length, seconds: (performance.now() - t0) / 1000 }));
@@ -59,7 +60,7 @@ const peakKb = (pid) => {
 };
 const limitKb = Number(values['limit-gb']) * 2 ** 20;
 for (const mode of values.modes.split(',')) {
-  const args = [here, modelPath, '--child', mode, '--latent', values.latent, '--samples', values.samples, '--method', values.method];
+  const args = [here, modelPath, '--child', mode, '--latent', values.latent, '--samples', values.samples, '--method', values.method, '--max-bytes-mb', values['max-bytes-mb']];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
