@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCalibrationCache } from '@sdq/tensorrt';
 import { runSdq } from './testing.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -130,6 +131,14 @@ describe('runtime errors exit 1 with one line naming the thing and the fix, and 
     const c = await runSdq(['calibrate', tiny, '--prompts', prompts, '--out', calib, '--samples', '1', '--steps', '1', '--size', '64x64', '--json']);
     expect(c.code).toBe(0);
     expect(JSON.parse(c.stdout)).toMatchObject({ ok: true, sets: 1, generations: 1 });
+    // TensorRT's calibration cache: TRT 10.16 EntropyCalibration2 header, one amax/127 scale per calibrated tensor
+    const cache = parseCalibrationCache(await fs.readFile(path.join(calib, 'calibration.cache'), 'utf8'));
+    const ranges = JSON.parse(await fs.readFile(path.join(calib, 'calibration.json'), 'utf8')) as { tensors?: Record<string, { scale: number; amax: number }> };
+    expect([cache.version, cache.algorithm]).toEqual(['101600', 'EntropyCalibration2']);
+    const tensors = Object.entries(ranges.tensors ?? {}).filter(([, r]) => r.amax > 0);
+    expect(tensors.length).toBeGreaterThan(10);
+    expect(cache.entries.length).toBe(tensors.length);
+    for (const [name, r] of tensors) expect(cache.entries.find((e) => e.name === name)?.scale).toBe(Math.fround(r.amax / 127));
     const out = path.join(work, 'shapes-int8');
     const q = await runSdq(['quantize', shapes, out, '--calibration', calib]);
     expectOneLineError(q, 1, /calibration .*calib-tiny was made for .*tiny-sd\/unet\/model.onnx, not for .*shapes-sd\/unet\/model.onnx; run "sdq calibrate" on this model/);

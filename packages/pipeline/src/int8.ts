@@ -7,6 +7,7 @@ import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, type GenerateWithUnetHook, type QdqPolicyLike,
 } from './calib-api.js';
+import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
 import type { ProgressListener } from './progress.js';
 import { openPipelineGenerator } from './runtime/diffusion-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
@@ -170,10 +171,18 @@ export interface CalibrateOptions {
   seed?: number;
   size?: { width: number; height: number };
   threads?: number;
+  /** TensorRT version the calibration cache header is for (default 10.16: TensorRT 11 takes no `--calib`). */
+  trtVersion?: string;
   onProgress?: ProgressListener;
 }
 
-/** sdq calibrate: capture UNet inputs and compute activation ranges into `outDir` (unet_inputs.npz, ranges.json, calibration.json). */
+/** The newest TensorRT whose trtexec still reads an INT8 calibration cache (`--calib`); 11.x is strongly typed only. */
+export const DEFAULT_CACHE_TRT_VERSION = '10.16';
+
+/**
+ * sdq calibrate: capture UNet inputs and compute activation ranges into `outDir`
+ * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache).
+ */
 export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; generations: number; tensors: number; files: string[] }> {
   const side = await defaultSize(modelDir);
   const method = options.method ?? 'minmax';
@@ -200,7 +209,10 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
     await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
     await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(modelDir, 'unet', 'model.onnx'), sha256: await sha256File(path.join(modelDir, 'unet', 'model.onnx')) }, null, 2)}\n`);
     await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
-    const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json'].map((f) => path.join(outDir, f));
+    // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
+    const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(options.trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
+    await fs.writeFile(path.join(tmp, 'calibration.cache'), formatCalibrationCache(cache));
+    const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json', 'calibration.cache'].map((f) => path.join(outDir, f));
     return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, files };
   });
 }

@@ -12,8 +12,9 @@ export const calibrateCommand: Command = {
 Runs the FP32 pipeline over the prompts (DDIM, guidance 5, seeds 1234, 1235, ...) and keeps
 the UNet inputs of every k-th step (both guidance halves, as the UNet sees them), then runs
 the UNet over them and records a range per activation of the layers INT8 quantizes.
-Writes <out>/unet_inputs.npz, <out>/ranges.json and <out>/calibration.json (TensorRT-oriented
-amax per tensor); <out> appears complete or not at all. Feed <out> to "sdq quantize".
+Writes <out>/unet_inputs.npz, <out>/ranges.json, <out>/calibration.json (amax and scale per
+tensor) and <out>/calibration.cache (TensorRT 10 INT8 calibration cache for trtexec --calib);
+<out> appears complete or not at all. Feed <out> to "sdq quantize".
 
 Options:
   --prompts FILE        .txt (one prompt per line, # comments) or .jsonl ({"prompt": ...}) (required)
