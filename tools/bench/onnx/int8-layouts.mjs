@@ -6,46 +6,20 @@
  *   (cd packages/onnx && npx tsup) && node tools/bench/onnx/int8-layouts.mjs [--preset small] [--size 64] [--runs 7] [--threads 2]
  */
 import ort from 'onnxruntime-node';
-import { addGraphOutputs, buildSdComponents, convertToFloat16, encodeModel, insertQdqWithReport, Mulberry32, SD_PRESETS } from '../../../packages/onnx/dist/index.js';
+import { arg, probeRanges, unetFeeds } from './unet-setup.mjs';
+import { buildSdComponents, convertToFloat16, encodeModel, insertQdqWithReport } from '../../../packages/onnx/dist/index.js';
 
-const arg = (name, fallback) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
 const preset = arg('preset', 'small');
 const size = Number(arg('size', 64));
 const runs = Number(arg('runs', 7));
 const threads = Number(arg('threads', 2));
-const hidden = SD_PRESETS[preset].unet.crossAttentionDim;
 
 const { unet } = buildSdComponents(preset, { seed: 0 });
-const normal = (n, seed) => new Mulberry32(seed).fillNormal(new Float32Array(n));
-const feeds = {
-  sample: new ort.Tensor('float32', normal(2 * 4 * size * size, 1), [2, 4, size, size]),
-  timestep: new ort.Tensor('float32', Float32Array.from([500, 500]), [2]),
-  encoder_hidden_states: new ort.Tensor('float32', normal(2 * 77 * hidden, 2), [2, 77, hidden]),
-};
+const feeds = unetFeeds(preset, size);
 const session = (model) => ort.InferenceSession.create(encodeModel(model), { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
 
 // Ranges of every input/output of Conv/MatMul/Gemm nodes (what the layouts below can need).
-const wanted = new Set();
-for (const n of unet.graph.node) if (['Conv', 'MatMul', 'Gemm'].includes(n.opType)) for (const x of [...n.input, ...n.output]) if (x) wanted.add(x);
-for (const t of unet.graph.initializer) wanted.delete(t.name);
-const probe = await session(addGraphOutputs(unet, wanted));
-const captured = await probe.run(feeds);
-const ranges = {};
-for (const name of wanted) {
-  const d = captured[name]?.data;
-  if (!d) continue;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < d.length; i++) {
-    if (d[i] < lo) lo = d[i];
-    if (d[i] > hi) hi = d[i];
-  }
-  ranges[name] = { min: lo, max: hi };
-}
-await probe.release?.();
+const ranges = await probeRanges(unet, feeds, { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
 
 const layouts = [
   ['fp32', unet, null],
