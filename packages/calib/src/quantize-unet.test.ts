@@ -1,4 +1,3 @@
-import './testing/realm.js';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -5,8 +5,7 @@ export type OrtModule = typeof Ort;
 let ortModule: Promise<OrtModule> | undefined;
 
 /**
- * onnxruntime-node, loaded on first use: reading .npy/.npz needs no native addon, and tests can set up the realm
- * (see testing/realm.ts) before the binding captures its typed-array constructors.
+ * onnxruntime-node, loaded on first use: reading .npy/.npz needs no native addon.
  */
 export function loadOrt(): Promise<OrtModule> {
   ortModule ??= import('onnxruntime-node').then((m) => ((m as { default?: OrtModule }).default ?? m) as OrtModule);

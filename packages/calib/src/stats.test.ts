@@ -1,4 +1,3 @@
-import './testing/realm.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';

@@ -1,19 +1,11 @@
 /**
  * Test helper: run a model in onnxruntime-node from inside jest.
  *
- * Jest runs tests in a vm context whose typed-array constructors differ from Node's main realm, while
- * onnxruntime-node's native binding creates output arrays in the main realm; onnxruntime-common's
- * `instanceof Float32Array` checks then fail on outputs. So this module points the test context's typed-array
- * globals at the main realm's before loading onnxruntime: inputs, outputs and test code then share one set of
- * constructors. Import it before anything that captures typed-array constructors. Not part of the public API.
+ * Jest's vm context shares Node's typed-array constructors with onnxruntime-node (the workspace's
+ * jest.environment.cjs), so inputs, outputs and test code agree on `instanceof`. Not part of the public API.
  */
-import { runInThisContext } from 'node:vm';
 import type * as OrtTypes from 'onnxruntime-node';
 
-const mainRealm = runInThisContext('globalThis') as typeof globalThis;
-const TYPED_ARRAYS = ['Float32Array', 'Float64Array', 'Uint16Array', 'Int16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array', 'BigUint64Array', 'Int8Array', 'Uint8Array'] as const;
-// Make this test context's typed arrays the main realm's, before onnxruntime is loaded (see the module comment).
-for (const name of TYPED_ARRAYS) (globalThis as Record<string, unknown>)[name] = mainRealm[name];
 const ort = (await import('onnxruntime-node')) as typeof OrtTypes;
 
 export type OrtElementType = 'float32' | 'float16' | 'int32' | 'int64' | 'int8' | 'uint8' | 'bool';
