@@ -1,7 +1,7 @@
 // The @sdq/calib surface this package uses, in one place.
 export {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
-  DEFAULT_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD,
+  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD,
 } from '@sdq/calib';
 export type { GenerateWithUnetHook, QuantizeUnetOptions } from '@sdq/calib';
 import type { QuantizeUnetOptions } from '@sdq/calib';
