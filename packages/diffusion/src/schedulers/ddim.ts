@@ -60,10 +60,6 @@ export class DDIMScheduler extends BaseScheduler {
     return this.eta > 0;
   }
 
-  get initNoiseSigma(): number {
-    return 1;
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     this.numInferenceSteps = n;

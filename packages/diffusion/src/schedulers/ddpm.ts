@@ -48,10 +48,6 @@ export class DDPMScheduler extends BaseScheduler {
     return true;
   }
 
-  get initNoiseSigma(): number {
-    return 1;
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     this.numInferenceSteps = n;

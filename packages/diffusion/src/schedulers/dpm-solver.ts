@@ -99,10 +99,6 @@ export class DPMSolverMultistepScheduler extends BaseScheduler {
     this.modelOutputs = new Array<Float32Array | null>(solverOrder).fill(null);
   }
 
-  get initNoiseSigma(): number {
-    return 1;
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     const { timesteps, sigmas } = multistepSchedule(this.className, this.schedule, n, {

@@ -36,7 +36,7 @@ export class EulerAncestralDiscreteScheduler extends BaseScheduler {
     return true;
   }
 
-  get initNoiseSigma(): number {
+  override get initNoiseSigma(): number {
     return initSigma(this.sigmas as Float32Array, this.spacing);
   }
 

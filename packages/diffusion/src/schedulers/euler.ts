@@ -54,7 +54,7 @@ export class EulerDiscreteScheduler extends BaseScheduler {
     this.sigmas = Float32Array.from([...table].reverse().concat([0]));
   }
 
-  get initNoiseSigma(): number {
+  override get initNoiseSigma(): number {
     return initSigma(this.sigmas as Float32Array, this.spacing);
   }
 

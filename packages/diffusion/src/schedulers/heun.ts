@@ -50,7 +50,7 @@ export class HeunDiscreteScheduler extends BaseScheduler {
     this.numInferenceSteps = 0;
   }
 
-  get initNoiseSigma(): number {
+  override get initNoiseSigma(): number {
     return initSigma(this.sigmas as Float32Array, this.spacing);
   }
 

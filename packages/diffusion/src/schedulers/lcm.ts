@@ -48,10 +48,6 @@ export class LCMScheduler extends BaseScheduler {
     return true;
   }
 
-  get initNoiseSigma(): number {
-    return 1;
-  }
-
   setTimesteps(n: number): void {
     const numTrain = this.schedule.numTrainTimesteps;
     if (this.originalSteps > numTrain) {

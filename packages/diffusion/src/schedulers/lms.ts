@@ -44,7 +44,7 @@ export class LMSDiscreteScheduler extends BaseScheduler {
     this.sigmas = Float32Array.from([...trainSigmas(schedule.alphasCumprod)].reverse().concat([0]));
   }
 
-  get initNoiseSigma(): number {
+  override get initNoiseSigma(): number {
     return initSigma(this.sigmas as Float32Array, this.spacing);
   }
 

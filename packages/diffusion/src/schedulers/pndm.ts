@@ -44,10 +44,6 @@ export class PNDMScheduler extends BaseScheduler {
     this.stepsOffset = config.steps_offset;
   }
 
-  get initNoiseSigma(): number {
-    return 1;
-  }
-
   setTimesteps(n: number): void {
     const numTrain = this.schedule.numTrainTimesteps;
     BaseScheduler.checkSteps(this.className, n, numTrain);

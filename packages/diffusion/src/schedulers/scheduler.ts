@@ -63,7 +63,11 @@ export abstract class BaseScheduler implements Scheduler {
     this.noiseSource = options.noise ?? null;
   }
 
-  abstract get initNoiseSigma(): number;
+  /** Alpha-based (variance-preserving) schedulers start from unit noise; sigma-based ones override this. */
+  get initNoiseSigma(): number {
+    return 1;
+  }
+
   abstract setTimesteps(numInferenceSteps: number): void;
   abstract step(modelOutput: Float32Array, timestep: number, sample: Float32Array, out?: Float32Array): Float32Array;
   abstract addNoise(original: Float32Array, noise: Float32Array, timestep: number, out?: Float32Array): Float32Array;
