@@ -67,7 +67,7 @@ describe('quantizeUnet on the tiny UNet', () => {
 describe('quantizeUnet calibrates only what insertQdq reads', () => {
   it.each([
     ['default policy', DEFAULT_UNET_INT8_POLICY],
-    ['fast policy (to_q/to_k outputs float)', FAST_UNET_INT8_POLICY],
+    ['fast policy (MatMul outputs float)', FAST_UNET_INT8_POLICY],
     ['attention MatMuls too, no output Q/DQ', { ...DEFAULT_UNET_INT8_POLICY, activationMatMuls: true, quantizeOutputs: false }],
   ])('%s: same tensors as qdqTensorsFor and insertQdq, same model as calibrating every tensor', async (_label, policy) => {
     const dir = await mkdtemp(join(tmpdir(), 'sdq-qunet-'));

@@ -121,8 +121,9 @@ export async function captureCalibrationSet(modelDir: string, npzPath: string, o
 }
 
 /**
- * Latent side from which FAST_UNET_INT8_POLICY (attention's to_q/to_k outputs float) is the faster layout: measured on
- * the small preset, 0.62 vs 0.66 of FP32 at 64x64 latents (512x512 images), a tie or a loss at 32x32 and below.
+ * Latent side from which FAST_UNET_INT8_POLICY (MatMul outputs float) is the faster layout: measured on the small
+ * preset, 0.58-0.70 vs 0.60-0.77 of FP32 at 64x64 latents (512x512 images); at shapes-sd's 16x16 the two tie within
+ * the noise (0.55-0.69 vs 0.57-0.71), so the smaller sizes keep the default layout their recorded numbers used.
  */
 export const FAST_POLICY_MIN_LATENT = 64;
 
@@ -169,7 +170,7 @@ export async function quantizeUnetInt8(
     threads: options.threads,
     onProgress: (p) => options.onProgress?.({ task: `INT8 UNet ${p.phase}`, done: p.done, total: p.total }),
   });
-  const fast = policy.floatOutputNodes === FAST_UNET_INT8_POLICY.floatOutputNodes ? ', attention to_q/to_k outputs float (FAST layout)' : '';
+  const fast = policy.floatOutputNodes === FAST_UNET_INT8_POLICY.floatOutputNodes ? ', MatMul outputs float (FAST layout)' : '';
   return [
     `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
       `${result.report.quantizedNodes.length} nodes quantized (${(policy.opTypes ?? []).join('/')}, ${policy.activationType} activations, per-channel weights${fast}), ` +

@@ -29,6 +29,7 @@ const base = { ...DEFAULT_UNET_INT8_POLICY };
 const VARIANTS = {
   'DEFAULT recipe (quantizeUnet defaults)': { policy: undefined },
   'FAST recipe (FAST_UNET_INT8_POLICY, default calibration)': { policy: FAST_UNET_INT8_POLICY },
+  'MatMul outputs float (default calibration)': { policy: { ...base, floatOutputNodes: (n) => n.opType === 'MatMul' } },
   'conv s8 (no skips)': { method: 'minmax', policy: { ...base, opTypes: ['Conv'], activationType: 'int8', skipNodes: [] } },
   'conv s8 skip-io': { method: 'minmax', policy: { ...base, opTypes: ['Conv'], activationType: 'int8' } },
   'conv u8 skip-io': { method: 'minmax', policy: { ...base, opTypes: ['Conv'] } },

@@ -41,6 +41,7 @@ const LAYOUTS = {
   'u8 Conv+wMatMul, to_q/k/v outputs float': { policy: { ...u8, opTypes: ['Conv', 'MatMul'], floatOutputNodes: [/\/to_[qkv]\//] } },
   'FAST + attn.V quantized': { policy: { ...u8, opTypes: ['Conv', 'MatMul'], activationMatMuls: true, skipNodes: [...SKIP_IO, /\/attn\d\/MatMul$/], floatOutputNodes: [/\/to_[qk]\//] } },
   'FAST + attn.V and Q.K^T quantized': { policy: { ...u8, opTypes: ['Conv', 'MatMul'], activationMatMuls: true, floatOutputNodes: [/\/to_[qk]\//] } },
+  'u8 Conv+wMatMul, MatMul outputs float': { policy: { ...u8, opTypes: ['Conv', 'MatMul'], floatOutputNodes: (n) => n.opType === 'MatMul' } },
   's8 Conv+allMatMul, out Q/DQ': { policy: { ...u8, activationType: 'int8', opTypes: ['Conv', 'MatMul'], activationMatMuls: true } },
 };
 // --files 'label=path;...': also profile model files (e.g. the INT8 UNet that quantizeModelDir wrote).
