@@ -10,6 +10,8 @@ export interface CommandContext {
   debug: boolean;
   /** Print a JSON document on stdout (for --json). */
   printJson: (value: unknown) => void;
+  /** Declare a file or dir the command writes: if the run dies midway, its partial `*.tmp-<pid>` files there are removed. */
+  writesTo: (target: string) => void;
 }
 
 export interface Command {

@@ -1,4 +1,6 @@
 // Where the CLI writes: results to stdout, progress and errors to stderr. Injected so tests run in-process.
+import { spawn } from 'node:child_process';
+import { WATCH_PARTIAL_OUTPUTS } from './partial-outputs.js';
 export interface CliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -7,6 +9,11 @@ export interface CliIo {
   /** Terminal width for progress bars. */
   columns: number;
   cwd: string;
+  /**
+   * Watch `target` for partial outputs of this process: start the detached watcher that removes them once this
+   * process has ended, however it ends (partial-outputs.ts). Absent in in-process test runs.
+   */
+  watchPartialOutputs?: (target: string) => void;
 }
 
 export function processIo(): CliIo {
@@ -16,5 +23,10 @@ export function processIo(): CliIo {
     stderrIsTty: Boolean(process.stderr.isTTY),
     columns: process.stderr.columns ?? 80,
     cwd: process.cwd(),
+    watchPartialOutputs: (target) => {
+      const script = process.argv[1];
+      if (!script) return;
+      spawn(process.execPath, [script, WATCH_PARTIAL_OUTPUTS, String(process.pid), target], { detached: true, stdio: 'ignore' }).unref();
+    },
   };
 }

@@ -5,6 +5,7 @@ import type { Command, CommandContext } from './command.js';
 import { createProgress } from './progress.js';
 import { UsageError, parseCommandArgs } from './usage.js';
 import { COMMANDS } from './commands/index.js';
+import { WATCH_PARTIAL_OUTPUTS, removePartialOutputsAfterExit } from './partial-outputs.js';
 
 export const VERSION = '0.1.0';
 
@@ -50,6 +51,10 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
     io.stdout(sub ? `${sub.command.help}\n` : globalHelp(commands));
     return 0;
   }
+  if (argv[0] === WATCH_PARTIAL_OUTPUTS) {
+    await removePartialOutputsAfterExit(Number(argv[1]), argv.slice(2));
+    return 0;
+  }
   if (argv[0] === '--version' || argv[0] === '-v') {
     io.stdout(`${VERSION}\n`);
     return 0;
@@ -77,6 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
       json,
       debug,
       printJson: (value) => io.stdout(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`),
+      writesTo: (target) => io.watchPartialOutputs?.(target),
     };
     const code = await command.run(args, ctx);
     progress.end();

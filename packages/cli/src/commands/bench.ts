@@ -129,6 +129,8 @@ export const benchCommand: Command = {
     const reportDir = reportArg ? path.resolve(ctx.io.cwd, reportArg) : bundled ? path.join(cacheDir, 'report') : undefined;
     // Fail before minutes of work, not after: the report location must be writable now.
     if (reportDir) await ensureWritableParent(reportDir);
+    ctx.writesTo(cacheDir);
+    if (reportDir) ctx.writesTo(reportDir);
 
     const dirs = await prepareModelDirs({
       modelDir,

@@ -40,6 +40,7 @@ Examples:
     // Engines never go into the model dir: next to a dir sdq made (out/<model>/engines-P), else ./out/<model>/engines-P.
     const made = existsSync(path.join(modelDir, 'sdq-made-from.json'));
     const out = outArg ?? (made ? path.join(path.dirname(modelDir), `engines-${precision}`) : path.join('out', path.basename(modelDir), `engines-${precision}`));
+    ctx.writesTo(path.resolve(ctx.io.cwd, out));
     const summary = await buildEngines(modelDir, {
       precision,
       outDir: path.resolve(ctx.io.cwd, out),

@@ -37,6 +37,7 @@ Examples:
     const modelDir = path.resolve(ctx.io.cwd, positional(positionals, 0, 'model dir', name));
     const promptsFile = path.resolve(ctx.io.cwd, requireString(values, 'prompts', name));
     const out = path.resolve(ctx.io.cwd, requireString(values, 'out', name));
+    ctx.writesTo(out);
     const method = choiceOption(values, 'method', ['minmax', 'percentile', 'entropy'] as const, name);
     const samples = intOption(values, 'samples', name, 1);
     const steps = intOption(values, 'steps', name, 1);

@@ -34,6 +34,7 @@ Examples:
     const to = choiceOption(values, 'to', ['fp16'] as const, name);
     if (!to) throw new UsageError('missing --to fp16', name);
     if (input === output) throw new UsageError('<out> must differ from <in>', name);
+    ctx.writesTo(output);
     const r = await convertPath(input, output, {
       to,
       keepIoTypes: values['keep-io-types'] === true ? true : undefined,

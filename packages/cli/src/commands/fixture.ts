@@ -36,6 +36,7 @@ Examples:
     const outArg = stringOption(values, 'out');
     if (!outArg) throw new UsageError('missing --out <dir>', name);
     const out = path.resolve(ctx.io.cwd, outArg);
+    ctx.writesTo(out);
     ctx.progress({ task: `fixture ${preset}`, done: 0, total: 1 });
     const r = await createFixture(preset, out, {
       tokenizerDir: path.join(findFixturesDir(ctx.io.cwd), 'models', 'tiny-sd', 'tokenizer'),

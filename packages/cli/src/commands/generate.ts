@@ -57,6 +57,7 @@ Examples:
     const side = (info.sampleSize ?? 64) * 8;
     const { width, height } = size ?? { width: side, height: side };
     const out = path.resolve(ctx.io.cwd, stringOption(values, 'out') ?? 'out.png');
+    ctx.writesTo(out);
     const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
     const result = await generateImage(modelDir, {
       prompt,

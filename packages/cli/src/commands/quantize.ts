@@ -40,6 +40,7 @@ Examples:
     const input = path.resolve(ctx.io.cwd, positional(positionals, 0, 'in', name));
     const output = path.resolve(ctx.io.cwd, positional(positionals, 1, 'out', name));
     if (input === output) throw new UsageError('<out> must differ from <in>', name);
+    ctx.writesTo(output);
     if (values['per-channel'] && values['per-tensor']) throw new UsageError('--per-channel and --per-tensor exclude each other', name);
     const r = await quantizePath(input, output, {
       calibration: path.resolve(ctx.io.cwd, requireString(values, 'calibration', name)),
