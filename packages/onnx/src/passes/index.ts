@@ -4,3 +4,5 @@ export { addGraphOutputs } from './graph-outputs.js';
 export { inferElemTypes } from './elem-types.js';
 export { insertQdq, insertQdqWithReport, qdqTensorsFor } from './qdq.js';
 export type { QdqPolicy, QdqRanges, QdqReport, TensorRange } from './qdq.js';
+export { fuseAttention } from './attention.js';
+export type { FuseAttentionReport } from './attention.js';
