@@ -2,9 +2,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { readModel, writeModel, convertToFloat16, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
-import { writeDirAtomic, ensureWritableParent, sizeOnDisk } from './fs-atomic.js';
-import { quantizeModelDir } from './quantize-model-dir.js';
+import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
+import { convertComponentToFp16, quantizeModelDir } from './quantize-model-dir.js';
 
 export interface ConvertOptions {
   to: 'fp16';
@@ -34,7 +33,7 @@ export async function convertPath(input: string, output: string, options: Conver
   const t0 = performance.now();
   await ensureWritableParent(output);
   if (st.isDirectory()) {
-    const parent = `${output}.convert-${process.pid}`;
+    const parent = tempSibling(output, 'convert');
     try {
       await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps } });
       await fs.rm(output, { recursive: true, force: true });
@@ -44,17 +43,11 @@ export async function convertPath(input: string, output: string, options: Conver
     }
     return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0 };
   }
-  const model = await readModel(input);
-  const fp16 = convertToFloat16(model, {
-    keepIoTypes: options.keepIoTypes ?? false,
-    blockOps: options.blockOps ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
-    baseDir: path.dirname(input),
-  });
   // External data files go next to the model: build both in a temp dir, then move them into place.
-  const tmpDir = `${output}.dir-${process.pid}`;
+  const tmpDir = tempSibling(output, 'dir');
   let bytesOut = 0;
   await writeDirAtomic(tmpDir, async (tmp) => {
-    await writeModel(fp16, path.join(tmp, path.basename(output)), { externalData: 'auto' });
+    await convertComponentToFp16(input, path.join(tmp, path.basename(output)), { keepIoTypes: options.keepIoTypes ?? false, blockOps: options.blockOps });
     const files = await fs.readdir(tmp);
     for (const f of files) bytesOut += (await fs.stat(path.join(tmp, f))).size;
     for (const f of files) if (f !== path.basename(output)) await fs.rename(path.join(tmp, f), path.join(path.dirname(output), f));

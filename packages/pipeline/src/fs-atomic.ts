@@ -3,9 +3,13 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 
-/** Temp sibling name for `target`: same directory (so rename is atomic), unique per process. */
-export function tempSibling(target: string): string {
-  return `${target}.tmp-${process.pid}`;
+/**
+ * Temp sibling name for `target`: same directory (so rename is atomic), unique per process. `purpose` names a
+ * work dir that is not itself renamed into place (`<target>.<purpose>.tmp-<pid>`). Every temp name ends in
+ * `.tmp-<pid>`: that is what the sdq CLI's watcher removes when a run dies midway.
+ */
+export function tempSibling(target: string, purpose?: string): string {
+  return `${target}${purpose ? `.${purpose}` : ''}.tmp-${process.pid}`;
 }
 
 /** Map a Node fs error on `target` to a one-line SdqError that says what to do. */

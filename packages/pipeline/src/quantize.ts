@@ -5,7 +5,7 @@ import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
 import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
-import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk } from './fs-atomic.js';
+import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { checkModelDir } from './model-dir.js';
 import { CALIBRATED_FOR, sha256File } from './int8.js';
 
@@ -117,7 +117,7 @@ export async function quantizePath(input: string, output: string, options: Quant
     });
   } else {
     // The model and its external data appear together: build them in a temp dir, then move into place.
-    const tmpDir = `${output}.dir-${process.pid}`;
+    const tmpDir = tempSibling(output, 'dir');
     counts = await writeDirAtomic(tmpDir, async (tmp) => {
       const c = await run(path.join(tmp, path.basename(output)));
       for (const f of await fs.readdir(tmp)) if (f !== path.basename(output)) await fs.rename(path.join(tmp, f), path.join(path.dirname(output), f));
