@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { insertQdqWithReport, readModel, writeModel } from '@sdq/onnx';
+import { fuseAttention, insertQdqWithReport, readModel, writeModel } from '@sdq/onnx';
 import type { NodeProto, QdqPolicy, QdqReport } from '@sdq/onnx';
 import { openCalibrationData } from './reader.js';
 import type { CalibrationDataReader, ReaderOptions } from './reader.js';
@@ -81,6 +81,12 @@ export interface QuantizeUnetOptions {
   readonly calibrationJsonPath?: string;
   readonly threads?: number;
   readonly onProgress?: (p: QuantizeUnetProgress) => void;
+  /**
+   * Replace each attention by onnxruntime's MultiHeadAttention (@sdq/onnx fuseAttention) before inserting Q/DQ.
+   * Default: on for uint8 activations (the onnxruntime CPU layout) unless activationMatMuls quantizes attention;
+   * off for int8 activations, the TensorRT layout (TensorRT fuses attention itself and cannot parse the contrib op).
+   */
+  readonly fuseAttention?: boolean;
 }
 
 export interface QuantizeUnetResult {
@@ -88,6 +94,8 @@ export interface QuantizeUnetResult {
   readonly ranges: RangesFile;
   readonly report: QdqReport;
   readonly policy: QdqPolicy;
+  /** Attention blocks turned into MultiHeadAttention (0 when not fused). */
+  readonly fusedAttention: number;
 }
 
 /**
@@ -122,17 +130,24 @@ export async function quantizeUnet(inPath: string, outPath: string, options: Qua
     }
   }
   progress?.({ phase: 'read', done: 0, total: 1 });
-  const model = await readModel(inPath);
+  // Weights stay in their external files until insertQdq reads the ones it quantizes (one at a time); the rest are
+  // copied across by writeModel. SD 1.5's FP32 UNet is never held whole.
+  const baseDir = dirname(inPath);
+  const read = await readModel(inPath, { externalData: 'lazy' });
+  const fuse = options.fuseAttention ?? (policy.activationType === 'uint8' && !policy.activationMatMuls);
+  // Attention's internal tensors are never calibrated unless activationMatMuls, so the ranges fit the fused graph.
+  const fused = fuse ? fuseAttention(read, { baseDir }) : undefined;
+  const model = fused?.model ?? read;
   progress?.({ phase: 'quantize', done: 0, total: 1 });
-  const { model: quantized, report } = insertQdqWithReport(model, ranges.ranges, policy);
+  const { model: quantized, report } = insertQdqWithReport(model, ranges.ranges, { baseDir, ...policy });
   if (report.quantizedNodes.length === 0) {
     throw new SdqError('INVALID_ARGUMENT', `${inPath}: the policy quantized no node (op types ${(policy.opTypes ?? []).join(', ')}); check the policy's opTypes and skipNodes`);
   }
   progress?.({ phase: 'write', done: 0, total: 1 });
   await mkdir(dirname(outPath), { recursive: true });
-  await writeModel(quantized, outPath, { externalData: 'auto' });
+  await writeModel(quantized, outPath, { externalData: 'auto', sourceDir: baseDir });
   if (options.rangesPath) await writeRangesJson(options.rangesPath, ranges);
   if (options.calibrationJsonPath) await writeCalibrationJson(options.calibrationJsonPath, ranges);
   progress?.({ phase: 'write', done: 1, total: 1 });
-  return { outPath, ranges, report, policy };
+  return { outPath, ranges, report, policy, fusedAttention: fused?.report.fused.length ?? 0 };
 }

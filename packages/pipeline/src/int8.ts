@@ -174,7 +174,8 @@ export async function quantizeUnetInt8(
   return [
     `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
       `${result.report.quantizedNodes.length} nodes quantized (${(policy.opTypes ?? []).join('/')}, ${policy.activationType} activations, per-channel weights${fast}), ` +
-      `${result.report.skippedNodes.length} kept in float; text encoder and VAE decoder FP32`,
+      `${result.report.skippedNodes.length} kept in float` +
+      `${result.fusedAttention > 0 ? `; ${result.fusedAttention} attention blocks fused into onnxruntime's MultiHeadAttention` : ''}; text encoder and VAE decoder FP32`,
   ];
 }
 

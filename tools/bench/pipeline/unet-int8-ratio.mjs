@@ -1,7 +1,8 @@
 // INT8 / FP32 (and FP16 / FP32) UNet latency on onnxruntime-node CPU for the `small` preset at 64x64 latents
 // (CFG batch 2), INT8 made by sdq's own path (quantizeModelDir: capture -> calibrate -> @sdq/calib's QDQ policy).
 // Runs are interleaved and the minimum and median of N are reported (the machine is noisy).
-// `int8-fast`: the same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY (attention's to_q/to_k outputs float).
+// `int8-fast`: the same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY (MatMul outputs float; quantizeUnet
+// fuses attention into MultiHeadAttention for uint8 layouts). `fp32-fused`: the FP32 UNet with that same fusion.
 // --dir is reused when it holds a model: use a fresh one after the builder's presets change (a stale dir gave 1.19x).
 // Latency is measured in a fresh child process (--measure-only): timed in the process that had just calibrated and
 // quantized, the same INT8 UNet read 0.74 of FP32 against 0.60 in a clean process (memory-bound kernels such as
@@ -9,13 +10,14 @@
 // Usage: node tools/bench/pipeline/unet-int8-ratio.mjs [--runs 9] [--threads 2] [--dir /tmp/sdq-small] [--measure-only]
 // Build first: (cd packages/pipeline && npx tsup) and (cd packages/calib && npx tsup).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
 import { FAST_UNET_INT8_POLICY, quantizeUnet, readNpz } from '../../../packages/calib/dist/index.js';
+import { fuseAttention, readModel, writeModel } from '../../../packages/onnx/dist/index.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/sdq-bench-small' }, 'measure-only': { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
@@ -25,6 +27,8 @@ const model = path.join(root, 'model');
 const made = path.join(root, 'made');
 
 const fastUnet = path.join(root, 'int8-fast', 'unet', 'model.onnx');
+// The FP32 UNet with the same attention fusion the INT8 one gets: INT8 against it is the quantization's own share.
+const fusedFp32 = path.join(root, 'fp32-fused', 'unet', 'model.onnx');
 if (!values['measure-only']) {
   const t0 = performance.now();
   if (!existsSync(path.join(model, 'model_index.json'))) {
@@ -43,6 +47,9 @@ if (!values['measure-only']) {
 
   // The same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY.
   await quantizeUnet(path.join(model, 'unet', 'model.onnx'), fastUnet, { calibration: path.join(made, 'int8', 'calibration', 'unet_inputs.npz'), policy: FAST_UNET_INT8_POLICY, threads });
+  const src = path.join(model, 'unet', 'model.onnx');
+  mkdirSync(path.dirname(fusedFp32), { recursive: true });
+  await writeModel(fuseAttention(await readModel(src, { externalData: 'lazy' }), { baseDir: path.dirname(src) }).model, fusedFp32, { externalData: 'auto', sourceDir: path.dirname(src) });
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure-only', '--runs', String(runs), '--threads', String(threads), '--dir', root], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
@@ -72,11 +79,12 @@ console.error(`inputs: sample [${feeds.sample.dims}], encoder_hidden_states [${f
 const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
 const sessions = {
   fp32: await ort.InferenceSession.create(path.join(model, 'unet', 'model.onnx'), opts),
+  'fp32-fused': await ort.InferenceSession.create(fusedFp32, opts),
   fp16: await ort.InferenceSession.create(path.join(made, 'fp16', 'unet', 'model.onnx'), opts),
   int8: await ort.InferenceSession.create(path.join(made, 'int8', 'unet', 'model.onnx'), opts),
   'int8-fast': await ort.InferenceSession.create(fastUnet, opts),
 };
-const files = { fp32: path.join(model, 'unet', 'model.onnx'), fp16: path.join(made, 'fp16', 'unet', 'model.onnx'), int8: path.join(made, 'int8', 'unet', 'model.onnx'), 'int8-fast': fastUnet };
+const files = { fp32: path.join(model, 'unet', 'model.onnx'), 'fp32-fused': fusedFp32, fp16: path.join(made, 'fp16', 'unet', 'model.onnx'), int8: path.join(made, 'int8', 'unet', 'model.onnx'), 'int8-fast': fastUnet };
 const outputs = {};
 const times = Object.fromEntries(Object.keys(sessions).map((p) => [p, []]));
 for (const p of Object.keys(sessions)) outputs[p] = (await sessions[p].run(feeds)).out_sample.data; // warm-up
@@ -112,4 +120,4 @@ for (const p of Object.keys(sessions)) {
   });
 }
 console.table(rows);
-console.log(JSON.stringify({ runs, threads, ratioInt8Min: min(times.int8) / min(times.fp32), ratioInt8Median: med(times.int8) / med(times.fp32), ratioInt8FastMin: min(times['int8-fast']) / min(times.fp32), ratioInt8FastMedian: med(times['int8-fast']) / med(times.fp32), ratioFp16Min: min(times.fp16) / min(times.fp32), target: 0.5 }));
+console.log(JSON.stringify({ runs, threads, ratioInt8Min: min(times.int8) / min(times.fp32), ratioInt8Median: med(times.int8) / med(times.fp32), ratioInt8FastMin: min(times['int8-fast']) / min(times.fp32), ratioInt8FastMedian: med(times['int8-fast']) / med(times.fp32), ratioFp16Min: min(times.fp16) / min(times.fp32), ratioInt8FastVsFusedFp32Min: min(times['int8-fast']) / min(times['fp32-fused']), ratioInt8FastVsFusedFp32Median: med(times['int8-fast']) / med(times['fp32-fused']), target: 0.5 }));

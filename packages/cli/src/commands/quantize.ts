@@ -14,7 +14,9 @@ VAE decoder stay FP32, tokenizer/scheduler/configs are copied). The layout is @s
 default INT8 UNet policy: Conv and weight MatMuls quantized (attention's activation x
 activation MatMuls stay float), Q/DQ on their outputs so onnxruntime fuses QLinearConv,
 uint8 activations, int8 per-channel weights, int32 biases; conv_in, conv_out and the time
-embedding stay float. Output appears complete or not at all.
+embedding stay float. With uint8 activations each attention also becomes onnxruntime's
+MultiHeadAttention (tiled attention on CPU); --activations int8 (TensorRT) keeps plain ops.
+Output appears complete or not at all.
 
 Options:
   --calibration P       the --out dir of "sdq calibrate", an .npz of UNet inputs, or a ranges .json (required)
