@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { readModel, writeModel, convertToFloat16, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
+import { readModel, writeModel, convertToFloat16, isExternalTensor, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
 import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
@@ -81,8 +81,10 @@ export async function convertComponentToFp16(srcModel: string, dstModel: string,
   });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   // Tensors the conversion left as they were (int64 shapes, blocked ops' weights) are still external: copied from
-  // the source folder.
-  await writeModel(fp16, dstModel, { externalData: 'auto', sourceDir: path.dirname(srcModel) });
+  // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
+  // 1.7 GB FP16 UNet was encoded as one buffer next to the tensors (a second copy) and sits near protobuf's 2 GiB.
+  const external = model.graph?.initializer.some((t) => isExternalTensor(t)) ? true : 'auto';
+  await writeModel(fp16, dstModel, { externalData: external, sourceDir: path.dirname(srcModel) });
 }
 
 async function makeDir(
