@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SD 1.5-size run: fixture (859.5M-param UNet), FP16 conversion, INT8 calibration + quantization, one UNet step per
-# precision at 64x64 latents. Each phase is its own process under /usr/bin/time -v: wall time and peak RSS.
+# precision at 64x64 latents (plus FP32 with INT8's attention fusion). Each phase is its own process under /usr/bin/time -v: wall time and peak RSS.
 # Usage: tools/bench/pipeline/sd15.sh [work dir, default /tmp/sdq-sd15]   (build the CLI first: npm run build -w @sdq/cli)
 set -euo pipefail
 W=${1:-/tmp/sdq-sd15}
@@ -17,5 +17,7 @@ phase() {
 # Calibrate at 256x256 (32x32 latents): 2 generations x 2 steps, 2 UNet input sets (latency and memory check, not quality).
 [ -f "$W/calib/ranges.json" ] && cat "$W/calibrate.time" || phase calibrate $SDQ calibrate "$W/model" --prompts "$W/prompts.txt" --out "$W/calib" --samples 2 --steps 2 --size 256x256 --quiet
 [ -f "$W/int8/model_index.json" ] && cat "$W/quantize-int8.time" || phase quantize-int8 $SDQ quantize "$W/model" "$W/int8" --calibration "$W/calib" --quiet
-for p in model fp16 int8; do phase "unet-step-$p" node tools/bench/pipeline/unet-step.mjs "$W/$p"; done
+# The FP32 UNet with the attention fusion the INT8 one has (INT8 vs this = the quantization's own share).
+[ -f "$W/fp32-fused/unet/model.onnx" ] && cat "$W/fuse-fp32.time" || phase fuse-fp32 node tools/bench/pipeline/fuse-unet.mjs "$W/model" "$W/fp32-fused"
+for p in model fp32-fused fp16 int8; do phase "unet-step-$p" node tools/bench/pipeline/unet-step.mjs "$W/$p"; done
 du -sh "$W/model" "$W/fp16" "$W/int8"

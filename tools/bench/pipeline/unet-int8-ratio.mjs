@@ -10,14 +10,14 @@
 // Usage: node tools/bench/pipeline/unet-int8-ratio.mjs [--runs 9] [--threads 2] [--dir /tmp/sdq-small] [--measure-only]
 // Build first: (cd packages/pipeline && npx tsup) and (cd packages/calib && npx tsup).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
 import { FAST_UNET_INT8_POLICY, quantizeUnet, readNpz } from '../../../packages/calib/dist/index.js';
-import { fuseAttention, readModel, writeModel } from '../../../packages/onnx/dist/index.js';
+import { writeFusedUnet } from './fuse-unet.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/sdq-bench-small' }, 'measure-only': { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
@@ -47,9 +47,7 @@ if (!values['measure-only']) {
 
   // The same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY.
   await quantizeUnet(path.join(model, 'unet', 'model.onnx'), fastUnet, { calibration: path.join(made, 'int8', 'calibration', 'unet_inputs.npz'), policy: FAST_UNET_INT8_POLICY, threads });
-  const src = path.join(model, 'unet', 'model.onnx');
-  mkdirSync(path.dirname(fusedFp32), { recursive: true });
-  await writeModel(fuseAttention(await readModel(src, { externalData: 'lazy' }), { baseDir: path.dirname(src) }).model, fusedFp32, { externalData: 'auto', sourceDir: path.dirname(src) });
+  await writeFusedUnet(model, path.join(root, 'fp32-fused'));
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure-only', '--runs', String(runs), '--threads', String(threads), '--dir', root], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
