@@ -64,6 +64,12 @@ describe('lintForTensorRT', () => {
     expect(f[1].message).toMatch(/com\.microsoft::FusedMatMul.*plugin/);
   });
 
+  it('says how to get a TensorRT model when the attention was fused for onnxruntime', () => {
+    const f = lintForTensorRT(qdqConv({ extraNodes: [node('MultiHeadAttention', ['q', 'k', 'v'], ['o'], { domain: 'com.microsoft' })] }), { profiledInputs: ['x'] });
+    expect(f).toEqual([expect.objectContaining({ code: 'CUSTOM_OP', severity: 'error', node: 'o' })]);
+    expect(f[0].message).toMatch(/sdq quantize --activations int8/);
+  });
+
   it('flags types TensorRT does not support and limited ones', () => {
     expect(lintForTensorRT(qdqConv({ inputType: DataType.STRING }), { profiledInputs: ['x'] })).toEqual([
       expect.objectContaining({ code: 'UNSUPPORTED_TYPE', severity: 'error', tensor: 'x' }),

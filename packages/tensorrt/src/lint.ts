@@ -230,7 +230,10 @@ function lintGraph(g: GraphProto, findings: LintFinding[], options: LintOptions,
     if (domain !== '' && domain !== 'ai.onnx') {
       findings.push({
         code: 'CUSTOM_OP', severity: 'error', node: label,
-        message: `node "${label}"${where} is ${domain}::${op}, not a standard ONNX op; TensorRT needs a plugin for it: export without ${domain} ops (e.g. skip onnxruntime's graph optimizations) or provide a TensorRT plugin.`,
+        message:
+          domain === 'com.microsoft' && op === 'MultiHeadAttention'
+            ? `node "${label}"${where} is com.microsoft::MultiHeadAttention, the attention sdq's onnxruntime INT8 layout fuses; TensorRT fuses attention itself and cannot parse this op: quantize for TensorRT with "sdq quantize --activations int8" (or @sdq/calib's TENSORRT_UNET_INT8_POLICY), which keeps plain attention.`
+            : `node "${label}"${where} is ${domain}::${op}, not a standard ONNX op; TensorRT needs a plugin for it: export without ${domain} ops (e.g. skip onnxruntime's graph optimizations) or provide a TensorRT plugin.`,
       });
     } else if (TRT_UNSUPPORTED_OPS.has(op)) {
       findings.push({
