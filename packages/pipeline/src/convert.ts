@@ -10,6 +10,8 @@ export interface ConvertOptions {
   keepIoTypes?: boolean;
   /** Extra op types kept in float32 (added to the default block list). */
   blockOps?: readonly string[];
+  /** Attention as onnxruntime's MultiHeadAttention (faster on onnxruntime; TensorRT cannot parse it). Default false. */
+  fuseAttention?: boolean;
   onProgress?: import('./progress.js').ProgressListener;
 }
 
@@ -35,7 +37,7 @@ export async function convertPath(input: string, output: string, options: Conver
   if (st.isDirectory()) {
     const parent = tempSibling(output, 'convert');
     try {
-      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps } });
+      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false } });
       await fs.rm(output, { recursive: true, force: true });
       await fs.rename(path.join(parent, 'fp16'), output);
     } finally {
@@ -47,7 +49,7 @@ export async function convertPath(input: string, output: string, options: Conver
   const tmpDir = tempSibling(output, 'dir');
   let bytesOut = 0;
   await writeDirAtomic(tmpDir, async (tmp) => {
-    await convertComponentToFp16(input, path.join(tmp, path.basename(output)), { keepIoTypes: options.keepIoTypes ?? false, blockOps: options.blockOps });
+    await convertComponentToFp16(input, path.join(tmp, path.basename(output)), { keepIoTypes: options.keepIoTypes ?? false, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false });
     const files = await fs.readdir(tmp);
     for (const f of files) bytesOut += (await fs.stat(path.join(tmp, f))).size;
     for (const f of files) if (f !== path.basename(output)) await fs.rename(path.join(tmp, f), path.join(path.dirname(output), f));

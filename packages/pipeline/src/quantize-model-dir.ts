@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { readModel, writeModel, convertToFloat16, isExternalTensor, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
+import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
 import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
@@ -22,7 +22,11 @@ export interface QuantizeModelDirOptions {
   reuse?: boolean;
   int8?: Partial<Int8Recipe>;
   /** FP16 conversion: keep float32 inputs/outputs (default true: pipelines feed float32), extra blocked op types. */
-  fp16?: { keepIoTypes?: boolean; blockOps?: readonly string[] };
+  /**
+   * FP16 conversion options. `fuseAttention` (default true): attention as onnxruntime's MultiHeadAttention, for
+   * onnxruntime (TensorRT 11's strongly typed FP16 build needs plain ops: pass false, or use `sdq convert`).
+   */
+  fp16?: { keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean };
   threads?: number;
   onProgress?: ProgressListener;
 }
@@ -65,8 +69,14 @@ async function onnxComponents(dir: string): Promise<string[]> {
  * FP16 copy of one component: convertToFloat16 with float32 IO kept by default (callers feed float32). The FP32
  * weights are read lazily, one tensor at a time as each is converted, so only the FP16 copy is held in memory
  * (SD 1.5's 3.4 GB UNet: the FP32 and FP16 weights together peaked at 6.5 GiB when read up front).
+ * `fuseAttention` first turns each attention into onnxruntime's MultiHeadAttention (it has a float16 CPU kernel):
+ * FP16 attention written out in plain ops is what made FP16 slower than FP32 on CPU. Returns how many were fused.
  */
-export async function convertComponentToFp16(srcModel: string, dstModel: string, options: { keepIoTypes?: boolean; blockOps?: readonly string[] } = {}): Promise<void> {
+export async function convertComponentToFp16(
+  srcModel: string,
+  dstModel: string,
+  options: { keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean } = {},
+): Promise<number> {
   let model;
   try {
     model = await readModel(srcModel, { externalData: 'lazy' });
@@ -74,17 +84,20 @@ export async function convertComponentToFp16(srcModel: string, dstModel: string,
     if (err instanceof SdqError) throw new SdqError(err.code, `${srcModel}: ${err.message}; re-export or re-copy this component`, { cause: err });
     throw err;
   }
-  const fp16 = convertToFloat16(model, {
+  const baseDir = path.dirname(srcModel);
+  const fused = options.fuseAttention ? fuseAttention(model, { baseDir }) : undefined;
+  const fp16 = convertToFloat16(fused?.model ?? model, {
     keepIoTypes: options.keepIoTypes ?? true,
     blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
-    baseDir: path.dirname(srcModel),
+    baseDir,
   });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   // Tensors the conversion left as they were (int64 shapes, blocked ops' weights) are still external: copied from
   // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
   // 1.7 GB FP16 UNet was encoded as one buffer next to the tensors (a second copy) and sits near protobuf's 2 GiB.
   const external = model.graph?.initializer.some((t) => isExternalTensor(t)) ? true : 'auto';
-  await writeModel(fp16, dstModel, { externalData: external, sourceDir: path.dirname(srcModel) });
+  await writeModel(fp16, dstModel, { externalData: external, sourceDir: baseDir });
+  return fused?.report.fused.length ?? 0;
 }
 
 async function makeDir(
@@ -129,16 +142,18 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
 
   if (precisions.includes('fp16')) {
     const target = path.join(outDir, 'fp16');
-    const fp16Options = { keepIoTypes: options.fp16?.keepIoTypes ?? true, blockOps: [...(options.fp16?.blockOps ?? [])] };
+    const fp16Options = { keepIoTypes: options.fp16?.keepIoTypes ?? true, blockOps: [...(options.fp16?.blockOps ?? [])], fuseAttention: options.fp16?.fuseAttention ?? true };
     const r = await makeDir('fp16', modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
       await copyNonOnnx(modelDir, tmp, new Set(components));
       let done = 0;
+      const fused: string[] = [];
       progress({ task: 'convert FP16', done, total: components.length });
       for (const c of components) {
-        await convertComponentToFp16(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), fp16Options);
+        const n = await convertComponentToFp16(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), fp16Options);
+        if (n > 0) fused.push(`${c.replace('_', ' ')} ${n}`);
         progress({ task: 'convert FP16', done: ++done, total: components.length, detail: c });
       }
-      return [];
+      return fused.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${fused.join(', ')})`] : [];
     });
     result.fp16 = target;
     result.timingsMs.fp16 = r.ms;

@@ -67,7 +67,7 @@ describe('lintForTensorRT', () => {
   it('says how to get a TensorRT model when the attention was fused for onnxruntime', () => {
     const f = lintForTensorRT(qdqConv({ extraNodes: [node('MultiHeadAttention', ['q', 'k', 'v'], ['o'], { domain: 'com.microsoft' })] }), { profiledInputs: ['x'] });
     expect(f).toEqual([expect.objectContaining({ code: 'CUSTOM_OP', severity: 'error', node: 'o' })]);
-    expect(f[0].message).toMatch(/sdq quantize --activations int8/);
+    expect(f[0].message).toMatch(/sdq quantize --activations int8.*sdq convert --to fp16" without --fuse-attention/);
   });
 
   it('flags types TensorRT does not support and limited ones', () => {

@@ -232,7 +232,7 @@ function lintGraph(g: GraphProto, findings: LintFinding[], options: LintOptions,
         code: 'CUSTOM_OP', severity: 'error', node: label,
         message:
           domain === 'com.microsoft' && op === 'MultiHeadAttention'
-            ? `node "${label}"${where} is com.microsoft::MultiHeadAttention, the attention sdq's onnxruntime INT8 layout fuses; TensorRT fuses attention itself and cannot parse this op: quantize for TensorRT with "sdq quantize --activations int8" (or @sdq/calib's TENSORRT_UNET_INT8_POLICY), which keeps plain attention.`
+            ? `node "${label}"${where} is com.microsoft::MultiHeadAttention, the attention sdq fuses for onnxruntime; TensorRT fuses attention itself and cannot parse this op: make the model for TensorRT without the fusion ("sdq quantize --activations int8" for INT8, "sdq convert --to fp16" without --fuse-attention for FP16).`
             : `node "${label}"${where} is ${domain}::${op}, not a standard ONNX op; TensorRT needs a plugin for it: export without ${domain} ops (e.g. skip onnxruntime's graph optimizations) or provide a TensorRT plugin.`,
       });
     } else if (TRT_UNSUPPORTED_OPS.has(op)) {

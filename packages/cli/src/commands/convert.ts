@@ -7,7 +7,7 @@ import { choiceOption, listOption, noExtraPositionals, positional, UsageError } 
 export const convertCommand: Command = {
   name: 'convert',
   summary: 'convert a model or model dir to FP16',
-  help: `Usage: sdq convert <in> <out> --to fp16 [--keep-io-types] [--block-ops Op,...]
+  help: `Usage: sdq convert <in> <out> --to fp16 [--keep-io-types] [--block-ops Op,...] [--fuse-attention]
 
 <in>/<out> are both .onnx files or both model dirs. Weights and activations become float16
 except for ops on the block list (onnxruntime's default list; --block-ops adds to it), with
@@ -19,13 +19,16 @@ Options:
   --to fp16             target precision (required)
   --keep-io-types       keep float32 graph inputs/outputs (always on for model dirs)
   --block-ops LIST      extra op types to keep in float32, e.g. Resize,InstanceNormalization
+  --fuse-attention      turn each attention into onnxruntime's MultiHeadAttention (tiled, float16
+                        on CPU): much faster on onnxruntime, but TensorRT cannot parse it. "sdq bench"
+                        makes its FP16 dir this way; without the flag the ops stay standard ONNX
 
 ${COMMON_HELP}
 
 Examples:
   sdq convert fixtures/models/shapes-sd out/shapes-sd-fp16 --to fp16
   sdq convert unet/model.onnx unet-fp16.onnx --to fp16 --keep-io-types`,
-  options: { to: { type: 'string' }, 'keep-io-types': { type: 'boolean' }, 'block-ops': { type: 'string' } },
+  options: { to: { type: 'string' }, 'keep-io-types': { type: 'boolean' }, 'block-ops': { type: 'string' }, 'fuse-attention': { type: 'boolean' } },
   async run({ values, positionals }, ctx) {
     const name = 'convert';
     noExtraPositionals(positionals, 2, name);
@@ -38,6 +41,7 @@ Examples:
     const r = await convertPath(input, output, {
       to,
       keepIoTypes: values['keep-io-types'] === true ? true : undefined,
+      fuseAttention: values['fuse-attention'] === true,
       blockOps: listOption(values, 'block-ops'),
       onProgress: ctx.progress,
     });

@@ -1,0 +1,57 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import { readModel } from '@sdq/onnx';
+import { convertPath } from './convert.js';
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
+const UNET = path.join(fixtures, 'models/shapes-sd/unet/model.onnx');
+
+/** SQNR = 10 log10(sum ref^2 / sum (ref - x)^2) */
+function sqnr(ref: Float32Array, x: Float32Array): number {
+  let s = 0;
+  let n = 0;
+  for (let i = 0; i < ref.length; i++) {
+    s += ref[i]! * ref[i]!;
+    n += (ref[i]! - x[i]!) ** 2;
+  }
+  return 10 * Math.log10(s / n);
+}
+
+describe('convertPath --to fp16 with and without attention fusion (shapes-sd UNet, an optimum export)', () => {
+  it('fuses every attention only when asked; both keep the FP32 output within FP16 precision', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sdq-convert-'));
+    try {
+      const plain = await convertPath(UNET, path.join(dir, 'plain.onnx'), { to: 'fp16', keepIoTypes: true });
+      const fused = await convertPath(UNET, path.join(dir, 'fused.onnx'), { to: 'fp16', keepIoTypes: true, fuseAttention: true });
+      const count = async (file: string, op: string) => (await readModel(file)).graph!.node.filter((n) => n.opType === op).length;
+      const softmaxes = await count(UNET, 'Softmax');
+      expect(softmaxes).toBeGreaterThan(0);
+      expect([await count(plain.output, 'MultiHeadAttention'), await count(plain.output, 'Softmax')]).toEqual([0, softmaxes]);
+      expect([await count(fused.output, 'MultiHeadAttention'), await count(fused.output, 'Softmax')]).toEqual([softmaxes, 0]);
+      // The source keeps its weights in an external file, so the FP16 copies do too.
+      expect((await fs.readdir(dir)).filter((f) => !f.endsWith('.onnx')).sort()).toEqual(['fused.onnx.data', 'plain.onnx.data']);
+
+      const rnd = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 1.5);
+      const feeds = {
+        sample: new ort.Tensor('float32', rnd(2 * 4 * 16 * 16, 1), [2, 4, 16, 16]),
+        timestep: new ort.Tensor('float32', Float32Array.from([500, 500]), [2]),
+        encoder_hidden_states: new ort.Tensor('float32', rnd(2 * 77 * 64, 2), [2, 77, 64]),
+      };
+      const run = async (file: string) => {
+        const s = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+        const out = (await s.run(feeds))[s.outputNames[0]!]!.data as Float32Array;
+        await s.release();
+        return out;
+      };
+      const ref = await run(UNET);
+      // Measured: 68.05 dB plain, 68.07 dB fused (FP16 rounding either way).
+      expect(sqnr(ref, await run(plain.output))).toBeGreaterThan(50);
+      expect(sqnr(ref, await run(fused.output))).toBeGreaterThan(50);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
