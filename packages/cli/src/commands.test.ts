@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCalibrationCache } from '@sdq/tensorrt';
+import { MADE_DIR_LAYOUT } from '@sdq/pipeline';
 import { runSdq } from './testing.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -214,5 +215,15 @@ describe('commands that work', () => {
     // how the INT8 dir was made is reported on reuse too: calibration and the measured float components
     expect(again.stdout).toMatch(/note: INT8: UNet calibrated \(\w+\) on \d+ UNet input sets/);
     expect(again.stdout).toMatch(/note: INT8 dir float components, measured here \(min of 3\): text encoder FP(32|16) \(FP32 [\d.]+ ms, FP16 [\d.]+ ms\), vae decoder FP(32|16)/);
+
+    // A dir made by an older layout of sdq (same recipe, same version) is made again, not reused.
+    const stampFile = path.join(cache, 'fp16', 'sdq-made-from.json');
+    const stamp = JSON.parse(await fs.readFile(stampFile, 'utf8')) as { layout: number };
+    expect(stamp.layout).toBe(MADE_DIR_LAYOUT);
+    await fs.writeFile(stampFile, JSON.stringify({ ...stamp, layout: MADE_DIR_LAYOUT - 1 }));
+    const third = await runSdq(argv.filter((a) => a !== '--json'));
+    expect(third.code).toBe(0);
+    expect(third.stdout).toMatch(/note: reused INT8 model dir\(s\)/);
+    expect(JSON.parse(await fs.readFile(stampFile, 'utf8')).layout).toBe(MADE_DIR_LAYOUT);
   });
 });

@@ -13,6 +13,8 @@ export interface MadeFrom {
   /** The recipe (precision, options) as JSON-able data. */
   recipe: unknown;
   sdq: string;
+  /** How sdq lays out what it makes (MADE_DIR_LAYOUT when made); a dir of another layout is made again. */
+  layout: number;
 }
 
 /** Fingerprint of a directory tree: cheap (stat only), changes when any file is added, removed, resized or touched. */

@@ -13,6 +13,12 @@ import { quantizeUnetInt8, type Int8Recipe, DEFAULT_INT8_RECIPE } from './int8.j
 import { chooseFloatComponents } from './component-choice.js';
 
 export const SDQ_VERSION = '0.1.0';
+/**
+ * Bumped whenever what sdq writes into an FP16/INT8 dir changes for the same recipe, so dirs made by older code are
+ * made again instead of reused (the recipe and the version alone did not catch that). 2: attention fused into
+ * MultiHeadAttention for onnxruntime, FAST INT8 layout with float MatMul outputs.
+ */
+export const MADE_DIR_LAYOUT = 2;
 const NOTES_FILE = 'sdq-notes.json';
 
 export interface QuantizeModelDirOptions {
@@ -108,7 +114,7 @@ async function makeDir(
   reuse: boolean,
   fill: (tmp: string) => Promise<string[]>,
 ): Promise<{ reused: boolean; notes: string[]; ms: number }> {
-  const stamp: MadeFrom = { source: path.resolve(source), fingerprint: await fingerprintDir(source), recipe, sdq: SDQ_VERSION };
+  const stamp: MadeFrom = { source: path.resolve(source), fingerprint: await fingerprintDir(source), recipe, sdq: SDQ_VERSION, layout: MADE_DIR_LAYOUT };
   // The notes of how a dir was made (calibration, measured choices) live in it, so a reused dir reports them too.
   const notesFile = path.join(target, NOTES_FILE);
   if (reuse && (await isFresh(target, stamp))) {

@@ -13,7 +13,8 @@ phase() {
   cat "$W/$name.time"; tail -1 "$W/$name.log"
 }
 [ -f "$W/model/model_index.json" ] || phase fixture $SDQ fixture create --preset sd15 --out "$W/model" --quiet
-[ -f "$W/fp16/model_index.json" ] && cat "$W/convert-fp16.time" || phase convert-fp16 $SDQ convert "$W/model" "$W/fp16" --to fp16 --quiet
+# FP16 for onnxruntime: attention fused (as sdq bench makes it; plain `sdq convert` keeps standard ops for TensorRT).
+[ -f "$W/fp16/model_index.json" ] && cat "$W/convert-fp16.time" || phase convert-fp16 $SDQ convert "$W/model" "$W/fp16" --to fp16 --fuse-attention --quiet
 # Calibrate at 256x256 (32x32 latents): 2 generations x 2 steps, 2 UNet input sets (latency and memory check, not quality).
 [ -f "$W/calib/ranges.json" ] && cat "$W/calibrate.time" || phase calibrate $SDQ calibrate "$W/model" --prompts "$W/prompts.txt" --out "$W/calib" --samples 2 --steps 2 --size 256x256 --quiet
 [ -f "$W/int8/model_index.json" ] && cat "$W/quantize-int8.time" || phase quantize-int8 $SDQ quantize "$W/model" "$W/int8" --calibration "$W/calib" --quiet
