@@ -55,3 +55,49 @@ describe('convertPath --to fp16 with and without attention fusion (shapes-sd UNe
     }
   });
 });
+
+describe('convertPath --to fp32 --fuse-attention on a model dir (shapes-sd)', () => {
+  const SHAPES = path.join(fixtures, 'models/shapes-sd');
+
+  it('needs the fusion: --to fp32 alone is refused', async () => {
+    await expect(convertPath(SHAPES, path.join(os.tmpdir(), 'never'), { to: 'fp32' })).rejects.toThrow(/--to fp32 changes nothing by itself; add --fuse-attention/);
+  });
+
+  it('fuses every attention it can, copies the rest, and the UNet gives the same output', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sdq-convert-fp32-'));
+    try {
+      const out = path.join(dir, 'fused');
+      const r = await convertPath(SHAPES, out, { to: 'fp32', fuseAttention: true });
+      const mha = async (c: string) => (await readModel(path.join(out, c, 'model.onnx'))).graph!.node.filter((n) => n.opType === 'MultiHeadAttention').length;
+      const softmax = async (c: string) => (await readModel(path.join(SHAPES, c, 'model.onnx'))).graph!.node.filter((n) => n.opType === 'Softmax').length;
+      expect(await mha('unet')).toBe(await softmax('unet'));
+      expect(await mha('text_encoder')).toBe(0); // CLIP's causal mask: left as it is
+      expect(r.fusedAttention).toBe((await mha('unet')) + (await mha('vae_decoder')) + (await mha('vae_encoder')));
+      for (const f of ['model_index.json', 'tokenizer', 'scheduler', 'unet/config.json']) await expect(fs.stat(path.join(out, f))).resolves.toBeDefined();
+      expect((await fs.readdir(dir)).sort()).toEqual(['fused']);
+
+      const rnd = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 1.5);
+      const feeds = {
+        sample: new ort.Tensor('float32', rnd(2 * 4 * 16 * 16, 3), [2, 4, 16, 16]),
+        timestep: new ort.Tensor('float32', Float32Array.from([300, 300]), [2]),
+        encoder_hidden_states: new ort.Tensor('float32', rnd(2 * 77 * 64, 4), [2, 77, 64]),
+      };
+      const run = async (file: string) => {
+        const s = await ort.InferenceSession.create(file, { intraOpNumThreads: 1, logSeverityLevel: 3 });
+        const o = (await s.run(feeds))[s.outputNames[0]!]!.data as Float32Array;
+        await s.release();
+        return o;
+      };
+      const [want, got] = [await run(UNET), await run(path.join(out, 'unet', 'model.onnx'))];
+      let maxAbs = 0;
+      let maxDiff = 0;
+      for (let i = 0; i < want.length; i++) {
+        maxAbs = Math.max(maxAbs, Math.abs(want[i]!));
+        maxDiff = Math.max(maxDiff, Math.abs(want[i]! - got[i]!));
+      }
+      expect(maxDiff).toBeLessThan(1e-5 * Math.max(1, maxAbs));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

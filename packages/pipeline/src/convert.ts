@@ -3,10 +3,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { convertComponentToFp16, quantizeModelDir } from './quantize-model-dir.js';
+import { convertComponent, copyNonOnnx, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
 
 export interface ConvertOptions {
-  to: 'fp16';
+  /** 'fp16', or 'fp32' for the attention fusion alone (needs fuseAttention). */
+  to: 'fp16' | 'fp32';
   keepIoTypes?: boolean;
   /** Extra op types kept in float32 (added to the default block list). */
   blockOps?: readonly string[];
@@ -22,10 +23,15 @@ export interface ConvertResult {
   bytesIn: number;
   bytesOut: number;
   ms: number;
+  /** Attention blocks fused into MultiHeadAttention (files, and dirs with --to fp32). */
+  fusedAttention?: number;
 }
 
 export async function convertPath(input: string, output: string, options: ConvertOptions): Promise<ConvertResult> {
-  if (options.to !== 'fp16') throw new SdqError('INVALID_ARGUMENT', `--to ${String(options.to)} is not supported; use --to fp16`);
+  if (options.to !== 'fp16' && options.to !== 'fp32') throw new SdqError('INVALID_ARGUMENT', `--to ${String(options.to)} is not supported; use --to fp16 or --to fp32`);
+  if (options.to === 'fp32' && !options.fuseAttention) {
+    throw new SdqError('INVALID_ARGUMENT', '--to fp32 changes nothing by itself; add --fuse-attention (the FP32 model with attention as onnxruntime\'s MultiHeadAttention)');
+  }
   let st;
   try {
     st = await fs.stat(input);
@@ -34,6 +40,22 @@ export async function convertPath(input: string, output: string, options: Conver
   }
   const t0 = performance.now();
   await ensureWritableParent(output);
+  if (st.isDirectory() && options.to === 'fp32') {
+    // Every ONNX component with its attention fused, the rest (tokenizer, scheduler, configs) copied.
+    const components = await onnxComponents(input);
+    let fused = 0;
+    await writeDirAtomic(output, async (tmp) => {
+      await copyNonOnnx(input, tmp, new Set(components));
+      let done = 0;
+      options.onProgress?.({ task: 'fuse attention', done, total: components.length });
+      for (const c of components) {
+        const n = await convertComponent(path.join(input, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), { to: 'fp32', fuseAttention: true });
+        fused += n;
+        options.onProgress?.({ task: 'fuse attention', done: ++done, total: components.length, detail: c });
+      }
+    });
+    return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0, fusedAttention: fused };
+  }
   if (st.isDirectory()) {
     const parent = tempSibling(output, 'convert');
     try {
@@ -48,13 +70,14 @@ export async function convertPath(input: string, output: string, options: Conver
   // External data files go next to the model: build both in a temp dir, then move them into place.
   const tmpDir = tempSibling(output, 'dir');
   let bytesOut = 0;
+  let fusedCount = 0;
   await writeDirAtomic(tmpDir, async (tmp) => {
-    await convertComponentToFp16(input, path.join(tmp, path.basename(output)), { keepIoTypes: options.keepIoTypes ?? false, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false });
+    fusedCount = await convertComponent(input, path.join(tmp, path.basename(output)), { to: options.to, keepIoTypes: options.keepIoTypes ?? false, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false });
     const files = await fs.readdir(tmp);
     for (const f of files) bytesOut += (await fs.stat(path.join(tmp, f))).size;
     for (const f of files) if (f !== path.basename(output)) await fs.rename(path.join(tmp, f), path.join(path.dirname(output), f));
     await fs.rename(path.join(tmp, path.basename(output)), output);
   });
   await fs.rm(tmpDir, { recursive: true, force: true });
-  return { input, output, kind: 'model', bytesIn: await sizeOnDisk(input), bytesOut, ms: performance.now() - t0 };
+  return { input, output, kind: 'model', bytesIn: await sizeOnDisk(input), bytesOut, ms: performance.now() - t0, ...(options.fuseAttention ? { fusedAttention: fusedCount } : {}) };
 }

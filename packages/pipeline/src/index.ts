@@ -22,7 +22,7 @@ export { openDiffusionGenerator, openPipelineGenerator, onnxruntimeVersion } fro
 export type { UnetFeeds, DiffusionGeneratorOptions } from './runtime/diffusion-generator.js';
 export { inspectPath } from './inspect.js';
 export type { InspectResult } from './inspect.js';
-export { quantizeModelDir, prepareModelDirs, convertComponentToFp16, MADE_DIR_LAYOUT } from './quantize-model-dir.js';
+export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT } from './quantize-model-dir.js';
 export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } from './quantize-model-dir.js';
 export { captureCalibrationSet, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, DEFAULT_INT8_RECIPE } from './int8.js';
 export type { CalibrateOptions } from './int8.js';

@@ -47,7 +47,7 @@ export interface QuantizeModelDirResult {
 }
 
 /** Copy everything except the ONNX components (configs, tokenizer, scheduler, model_index.json, ...). */
-async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
+export async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
   for (const entry of await fs.readdir(src, { withFileTypes: true })) {
     if (entry.name === STAMP_FILE || entry.name === NOTES_FILE) continue;
     const from = path.join(src, entry.name);
@@ -64,7 +64,7 @@ async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet
 }
 
 /** The ONNX components present in a model dir (required + optional ones). */
-async function onnxComponents(dir: string): Promise<string[]> {
+export async function onnxComponents(dir: string): Promise<string[]> {
   const all = [...ONNX_COMPONENTS, ...OPTIONAL_ONNX_COMPONENTS] as string[];
   const present: string[] = [];
   for (const c of all) if (await exists(path.join(dir, c, 'model.onnx'))) present.push(c);
@@ -72,16 +72,17 @@ async function onnxComponents(dir: string): Promise<string[]> {
 }
 
 /**
- * FP16 copy of one component: convertToFloat16 with float32 IO kept by default (callers feed float32). The FP32
- * weights are read lazily, one tensor at a time as each is converted, so only the FP16 copy is held in memory
+ * Converted copy of one component: FP16 (`to: 'fp16'`, the default) through convertToFloat16 with float32 IO kept by
+ * default (callers feed float32), or FP32 as it is (`to: 'fp32'`, for the attention fusion alone). The FP32 weights
+ * are read lazily, one tensor at a time as each is converted, so only the output's weights are held in memory
  * (SD 1.5's 3.4 GB UNet: the FP32 and FP16 weights together peaked at 6.5 GiB when read up front).
- * `fuseAttention` first turns each attention into onnxruntime's MultiHeadAttention (it has a float16 CPU kernel):
- * FP16 attention written out in plain ops is what made FP16 slower than FP32 on CPU. Returns how many were fused.
+ * `fuseAttention` first turns each attention into onnxruntime's MultiHeadAttention (float and float16 CPU kernels):
+ * FP16 attention in plain ops was what made FP16 slower than FP32 on CPU. Returns how many were fused.
  */
-export async function convertComponentToFp16(
+export async function convertComponent(
   srcModel: string,
   dstModel: string,
-  options: { keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean } = {},
+  options: { to?: 'fp16' | 'fp32'; keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean } = {},
 ): Promise<number> {
   let model;
   try {
@@ -92,17 +93,21 @@ export async function convertComponentToFp16(
   }
   const baseDir = path.dirname(srcModel);
   const fused = options.fuseAttention ? fuseAttention(model, { baseDir }) : undefined;
-  const fp16 = convertToFloat16(fused?.model ?? model, {
-    keepIoTypes: options.keepIoTypes ?? true,
-    blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
-    baseDir,
-  });
+  const source = fused?.model ?? model;
+  const out =
+    options.to === 'fp32'
+      ? source
+      : convertToFloat16(source, {
+          keepIoTypes: options.keepIoTypes ?? true,
+          blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
+          baseDir,
+        });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   // Tensors the conversion left as they were (int64 shapes, blocked ops' weights) are still external: copied from
   // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
   // 1.7 GB FP16 UNet was encoded as one buffer next to the tensors (a second copy) and sits near protobuf's 2 GiB.
   const external = model.graph?.initializer.some((t) => isExternalTensor(t)) ? true : 'auto';
-  await writeModel(fp16, dstModel, { externalData: external, sourceDir: baseDir });
+  await writeModel(out, dstModel, { externalData: external, sourceDir: baseDir });
   return fused?.report.fused.length ?? 0;
 }
 
@@ -155,7 +160,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
       const fused: string[] = [];
       progress({ task: 'convert FP16', done, total: components.length });
       for (const c of components) {
-        const n = await convertComponentToFp16(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), fp16Options);
+        const n = await convertComponent(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), fp16Options);
         if (n > 0) fused.push(`${c.replace('_', ' ')} ${n}`);
         progress({ task: 'convert FP16', done: ++done, total: components.length, detail: c });
       }

@@ -19,6 +19,6 @@ phase() {
 [ -f "$W/calib/ranges.json" ] && cat "$W/calibrate.time" || phase calibrate $SDQ calibrate "$W/model" --prompts "$W/prompts.txt" --out "$W/calib" --samples 2 --steps 2 --size 256x256 --quiet
 [ -f "$W/int8/model_index.json" ] && cat "$W/quantize-int8.time" || phase quantize-int8 $SDQ quantize "$W/model" "$W/int8" --calibration "$W/calib" --quiet
 # The FP32 UNet with the attention fusion the INT8 one has (INT8 vs this = the quantization's own share).
-[ -f "$W/fp32-fused/unet/model.onnx" ] && cat "$W/fuse-fp32.time" || phase fuse-fp32 node tools/bench/pipeline/fuse-unet.mjs "$W/model" "$W/fp32-fused"
+[ -f "$W/fp32-fused/model_index.json" ] && cat "$W/fuse-fp32.time" || phase fuse-fp32 $SDQ convert "$W/model" "$W/fp32-fused" --to fp32 --fuse-attention --quiet
 for p in model fp32-fused fp16 int8; do phase "unet-step-$p" node tools/bench/pipeline/unet-step.mjs "$W/$p"; done
 du -sh "$W/model" "$W/fp16" "$W/int8"

@@ -15,9 +15,8 @@ import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
+import { convertPath, createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
 import { FAST_UNET_INT8_POLICY, quantizeUnet, readNpz } from '../../../packages/calib/dist/index.js';
-import { writeFusedUnet } from './fuse-unet.mjs';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/sdq-bench-small' }, 'measure-only': { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
@@ -27,7 +26,8 @@ const model = path.join(root, 'model');
 const made = path.join(root, 'made');
 
 const fastUnet = path.join(root, 'int8-fast', 'unet', 'model.onnx');
-// The FP32 UNet with the same attention fusion the INT8 one gets: INT8 against it is the quantization's own share.
+// The FP32 model with the same attention fusion the INT8 one gets (`sdq convert --to fp32 --fuse-attention`): INT8
+// against it is the quantization's own share.
 const fusedFp32 = path.join(root, 'fp32-fused', 'unet', 'model.onnx');
 if (!values['measure-only']) {
   const t0 = performance.now();
@@ -47,7 +47,7 @@ if (!values['measure-only']) {
 
   // The same calibration set through @sdq/calib's FAST_UNET_INT8_POLICY.
   await quantizeUnet(path.join(model, 'unet', 'model.onnx'), fastUnet, { calibration: path.join(made, 'int8', 'calibration', 'unet_inputs.npz'), policy: FAST_UNET_INT8_POLICY, threads });
-  await writeFusedUnet(model, path.join(root, 'fp32-fused'));
+  await convertPath(model, path.join(root, 'fp32-fused'), { to: 'fp32', fuseAttention: true });
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure-only', '--runs', String(runs), '--threads', String(threads), '--dir', root], { stdio: 'inherit' });
   process.exit(child.status ?? 1);
 }
