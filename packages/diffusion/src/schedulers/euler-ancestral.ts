@@ -1,15 +1,16 @@
 import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
 import { f } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseSigma, outputBuffer } from './scheduler.js';
-import { discreteSigmas, initSigma, inputScale, trainSigmas } from './sigmas.js';
+import { discreteSigmas, trainSigmas } from './sigmas.js';
+import { SigmaScheduler } from './sigma-scheduler.js';
 import { spacedTimesteps } from './spacing.js';
 
 /** Ancestral Euler sampling (k-diffusion `sample_euler_ancestral`), diffusers `EulerAncestralDiscreteScheduler`. */
-export class EulerAncestralDiscreteScheduler extends BaseScheduler {
+export class EulerAncestralDiscreteScheduler extends SigmaScheduler {
   readonly className = 'EulerAncestralDiscreteScheduler';
   readonly timestepType = 'float32';
   private readonly schedule: TrainSchedule;
-  private readonly spacing: TimestepSpacing;
+  protected readonly spacing: TimestepSpacing;
   private readonly prediction: PredictionType;
   private readonly stepsOffset: number;
 
@@ -36,10 +37,6 @@ export class EulerAncestralDiscreteScheduler extends BaseScheduler {
     return true;
   }
 
-  override get initNoiseSigma(): number {
-    return initSigma(this.sigmas as Float32Array, this.spacing);
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     this.numInferenceSteps = n;
@@ -48,13 +45,6 @@ export class EulerAncestralDiscreteScheduler extends BaseScheduler {
     this.sigmas = Float32Array.from([...sigmas, 0]);
     this.timesteps = timesteps.map(f);
     this.stepIndex = null;
-  }
-
-  override scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array {
-    const denom = inputScale((this.sigmas as Float32Array)[this.currentIndex(timestep)]);
-    const result = outputBuffer(sample.length, out);
-    for (let i = 0; i < result.length; i++) result[i] = sample[i] / denom;
-    return result;
   }
 
   step(modelOutput: Float32Array, timestep: number, sample: Float32Array, out?: Float32Array): Float32Array {

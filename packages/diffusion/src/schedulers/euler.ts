@@ -2,11 +2,12 @@ import { SdqError } from '@sdq/quant';
 import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
 import { f, torchLinspaceF32 } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseSigma, outputBuffer } from './scheduler.js';
-import { type SigmaSpacing, discreteSigmas, initSigma, inputScale, readSigmaSpacing, trainSigmas } from './sigmas.js';
+import { type SigmaSpacing, discreteSigmas, readSigmaSpacing, trainSigmas } from './sigmas.js';
+import { SigmaScheduler } from './sigma-scheduler.js';
 import { spacedTimesteps } from './spacing.js';
 
 /** Euler method of Karras et al. (2022) Algorithm 2 without churn, diffusers `EulerDiscreteScheduler`. */
-export class EulerDiscreteScheduler extends BaseScheduler {
+export class EulerDiscreteScheduler extends SigmaScheduler {
   readonly className: string = 'EulerDiscreteScheduler';
   readonly timestepType = 'float32';
   protected readonly schedule: TrainSchedule;
@@ -54,10 +55,6 @@ export class EulerDiscreteScheduler extends BaseScheduler {
     this.sigmas = Float32Array.from([...table].reverse().concat([0]));
   }
 
-  override get initNoiseSigma(): number {
-    return initSigma(this.sigmas as Float32Array, this.spacing);
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     this.numInferenceSteps = n;
@@ -82,14 +79,6 @@ export class EulerDiscreteScheduler extends BaseScheduler {
       ? Array.from(this.sigmas.subarray(0, this.sigmas.length - 1), (s) => f(0.25 * f(Math.log(s))))
       : timesteps.map(f);
     this.stepIndex = null;
-  }
-
-  override scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array {
-    const sigma = (this.sigmas as Float32Array)[this.currentIndex(timestep)];
-    const denom = inputScale(sigma);
-    const result = outputBuffer(sample.length, out);
-    for (let i = 0; i < result.length; i++) result[i] = sample[i] / denom;
-    return result;
   }
 
   /** x0 from the model output at noise level sigma (float32). */

@@ -1,18 +1,19 @@
 import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
 import { f } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseSigma, copyInto, outputBuffer } from './scheduler.js';
-import { type SigmaSpacing, discreteSigmas, initSigma, inputScale, readSigmaSpacing } from './sigmas.js';
+import { type SigmaSpacing, discreteSigmas, readSigmaSpacing } from './sigmas.js';
+import { SigmaScheduler } from './sigma-scheduler.js';
 import { spacedTimesteps } from './spacing.js';
 
 /**
  * Heun's method (Karras et al. 2022, Algorithm 1), diffusers `HeunDiscreteScheduler`: every step but the last is a
  * predictor (first order) and a corrector (second order) model call, so timesteps repeat.
  */
-export class HeunDiscreteScheduler extends BaseScheduler {
+export class HeunDiscreteScheduler extends SigmaScheduler {
   readonly className = 'HeunDiscreteScheduler';
   readonly timestepType = 'float32';
   private readonly schedule: TrainSchedule;
-  private readonly spacing: TimestepSpacing;
+  protected readonly spacing: TimestepSpacing;
   private readonly prediction: PredictionType;
   private readonly stepsOffset: number;
   private readonly sigmaSpacing: SigmaSpacing;
@@ -50,10 +51,6 @@ export class HeunDiscreteScheduler extends BaseScheduler {
     this.numInferenceSteps = 0;
   }
 
-  override get initNoiseSigma(): number {
-    return initSigma(this.sigmas as Float32Array, this.spacing);
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     this.numInferenceSteps = n;
@@ -72,13 +69,6 @@ export class HeunDiscreteScheduler extends BaseScheduler {
     this.savedSample = null;
     this.dt = null;
     this.stepIndex = null;
-  }
-
-  override scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array {
-    const denom = inputScale((this.sigmas as Float32Array)[this.currentIndex(timestep)]);
-    const result = outputBuffer(sample.length, out);
-    for (let i = 0; i < result.length; i++) result[i] = sample[i] / denom;
-    return result;
   }
 
   private denoised(m: number, x: number, sigmaInput: number): number {

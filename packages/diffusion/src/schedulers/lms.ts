@@ -1,7 +1,8 @@
 import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
 import { f } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseSigma, outputBuffer } from './scheduler.js';
-import { type SigmaSpacing, discreteSigmas, initSigma, inputScale, readSigmaSpacing, trainSigmas } from './sigmas.js';
+import { type SigmaSpacing, discreteSigmas, readSigmaSpacing, trainSigmas } from './sigmas.js';
+import { SigmaScheduler } from './sigma-scheduler.js';
 import { spacedTimesteps } from './spacing.js';
 
 // 4-point Gauss-Legendre nodes/weights on [-1, 1]: exact for the degree <= 3 Lagrange polynomials LMS integrates
@@ -10,11 +11,11 @@ const GL_NODES = [-0.8611363115940526, -0.3399810435848563, 0.3399810435848563, 
 const GL_WEIGHTS = [0.3478548451374538, 0.6521451548625461, 0.6521451548625461, 0.3478548451374538];
 
 /** Linear multistep (k-diffusion `sample_lms`), diffusers `LMSDiscreteScheduler` with order 4. */
-export class LMSDiscreteScheduler extends BaseScheduler {
+export class LMSDiscreteScheduler extends SigmaScheduler {
   readonly className = 'LMSDiscreteScheduler';
   readonly timestepType = 'float32';
   private readonly schedule: TrainSchedule;
-  private readonly spacing: TimestepSpacing;
+  protected readonly spacing: TimestepSpacing;
   private readonly prediction: PredictionType;
   private readonly stepsOffset: number;
   private readonly sigmaSpacing: SigmaSpacing;
@@ -44,10 +45,6 @@ export class LMSDiscreteScheduler extends BaseScheduler {
     this.sigmas = Float32Array.from([...trainSigmas(schedule.alphasCumprod)].reverse().concat([0]));
   }
 
-  override get initNoiseSigma(): number {
-    return initSigma(this.sigmas as Float32Array, this.spacing);
-  }
-
   setTimesteps(n: number): void {
     BaseScheduler.checkSteps(this.className, n, this.schedule.numTrainTimesteps);
     this.numInferenceSteps = n;
@@ -58,13 +55,6 @@ export class LMSDiscreteScheduler extends BaseScheduler {
     this.spare.push(...this.derivatives);
     this.derivatives = [];
     this.stepIndex = null;
-  }
-
-  override scaleModelInput(sample: Float32Array, timestep: number, out?: Float32Array): Float32Array {
-    const denom = inputScale((this.sigmas as Float32Array)[this.currentIndex(timestep)]);
-    const result = outputBuffer(sample.length, out);
-    for (let i = 0; i < result.length; i++) result[i] = sample[i] / denom;
-    return result;
   }
 
   /** Integral over [sigma_t, sigma_{t+1}] of the Lagrange basis polynomial `current` through sigma_t..sigma_{t-order+1}. */
