@@ -86,6 +86,13 @@ export class ConfigReader {
     );
   }
 
+  /** Dynamic thresholding (Imagen): off by default in every diffusers class that has it, and not ported. */
+  thresholdingUnsupported(): void {
+    this.unsupported('thresholding', false);
+    this.number('dynamic_thresholding_ratio', 0.995);
+    this.number('sample_max_value', 1);
+  }
+
   /** Logs the keys nothing read (diffusers ignores them with a warning). */
   finish(): void {
     // Other classes' options are dropped quietly (as diffusers does), except sigma-schedule switches turned on:

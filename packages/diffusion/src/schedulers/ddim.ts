@@ -41,9 +41,7 @@ export class DDIMScheduler extends BaseScheduler {
       timestep_spacing: r.choice<TimestepSpacing>('timestep_spacing', 'leading', SPACINGS),
       rescale_betas_zero_snr: schedule.rescaled,
     };
-    r.unsupported('thresholding', false);
-    r.number('dynamic_thresholding_ratio', 0.995);
-    r.number('sample_max_value', 1);
+    r.thresholdingUnsupported();
     r.finish();
     super(config, options);
     this.schedule = schedule;

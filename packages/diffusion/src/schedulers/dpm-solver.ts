@@ -68,9 +68,7 @@ export class DPMSolverMultistepScheduler extends BaseScheduler {
     };
     const lastTimestep = lastTimestepFor(r, schedule);
     const betaSchedule = r.choice('beta_schedule', 'linear', ['linear', 'scaled_linear', 'squaredcos_cap_v2'] as const);
-    r.unsupported('thresholding', false);
-    r.number('dynamic_thresholding_ratio', 0.995);
-    r.number('sample_max_value', 1);
+    r.thresholdingUnsupported();
     r.unsupported('use_lu_lambdas', false);
     r.unsupported('use_flow_sigmas', false);
     r.unsupported('variance_type', null);

@@ -30,9 +30,7 @@ export class LCMScheduler extends BaseScheduler {
       timestep_scaling: r.number('timestep_scaling', 10),
       rescale_betas_zero_snr: schedule.rescaled,
     };
-    r.unsupported('thresholding', false);
-    r.number('dynamic_thresholding_ratio', 0.995);
-    r.number('sample_max_value', 1);
+    r.thresholdingUnsupported();
     r.finish();
     super(config, options);
     this.schedule = schedule;

@@ -60,9 +60,7 @@ export class UniPCMultistepScheduler extends BaseScheduler {
       sigma_min: r.optionalNumber('sigma_min'),
       sigma_max: r.optionalNumber('sigma_max'),
     };
-    r.unsupported('thresholding', false);
-    r.number('dynamic_thresholding_ratio', 0.995);
-    r.number('sample_max_value', 1);
+    r.thresholdingUnsupported();
     r.unsupported('solver_p', null);
     r.unsupported('use_flow_sigmas', false);
     r.unsupported('use_dynamic_shifting', false);
