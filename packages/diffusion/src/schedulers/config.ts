@@ -159,3 +159,5 @@ export function readTrainSchedule(r: ConfigReader, defaults: BetaDefaults): Trai
 export type TimestepSpacing = 'leading' | 'trailing' | 'linspace';
 export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
 export const SPACINGS: readonly TimestepSpacing[] = ['leading', 'trailing', 'linspace'];
+/** What the model predicts, for the classes that accept all three. */
+export const PREDICTION_TYPES: readonly PredictionType[] = ['epsilon', 'sample', 'v_prediction'];

@@ -1,4 +1,4 @@
-import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES } from './config.js';
 import { f } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseAlpha, outputBuffer } from './scheduler.js';
 import { spacedTimesteps } from './spacing.js';
@@ -37,7 +37,7 @@ export class DDIMScheduler extends BaseScheduler {
       clip_sample_range: r.number('clip_sample_range', 1),
       set_alpha_to_one: r.bool('set_alpha_to_one', true),
       steps_offset: r.integer('steps_offset', 0),
-      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']),
+      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES),
       timestep_spacing: r.choice<TimestepSpacing>('timestep_spacing', 'leading', SPACINGS),
       rescale_betas_zero_snr: schedule.rescaled,
     };

@@ -1,4 +1,4 @@
-import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES } from './config.js';
 import { predictOriginal } from './ddim.js';
 import { f } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseAlpha, outputBuffer } from './scheduler.js';
@@ -25,7 +25,7 @@ export class DDPMScheduler extends BaseScheduler {
       variance_type: r.choice<VarianceType>('variance_type', 'fixed_small', ['fixed_small', 'fixed_small_log', 'fixed_large']),
       clip_sample: r.bool('clip_sample', true),
       clip_sample_range: r.number('clip_sample_range', 1),
-      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']),
+      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES),
       timestep_spacing: r.choice<TimestepSpacing>('timestep_spacing', 'leading', SPACINGS),
       steps_offset: r.integer('steps_offset', 0),
       rescale_betas_zero_snr: schedule.rescaled,

@@ -1,5 +1,5 @@
 import { SdqError } from '@sdq/quant';
-import { ConfigReader, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES, type PredictionType } from './config.js';
 import { f } from './math.js';
 import { alphaSigma, lambdaOf, lastTimestepFor, multistepSchedule } from './multistep.js';
 import { BaseScheduler, type SchedulerOptions, outputBuffer } from './scheduler.js';
@@ -7,7 +7,6 @@ import { type SigmaSpacing, readSigmaSpacing } from './sigmas.js';
 
 type Algorithm = 'dpmsolver++' | 'dpmsolver';
 type SolverType = 'midpoint' | 'heun';
-type Prediction = 'epsilon' | 'sample' | 'v_prediction';
 
 /**
  * Multistep DPM-Solver / DPM-Solver++ (Lu et al. 2022, arXiv 2211.01095), diffusers `DPMSolverMultistepScheduler`.
@@ -18,7 +17,7 @@ export class DPMSolverMultistepScheduler extends BaseScheduler {
   readonly timestepType = 'int64';
   private readonly schedule: TrainSchedule;
   private readonly solverOrder: number;
-  private readonly prediction: Prediction;
+  private readonly prediction: PredictionType;
   private readonly algorithm: Algorithm;
   private readonly solverType: SolverType;
   private readonly lowerOrderFinal: boolean;
@@ -54,7 +53,7 @@ export class DPMSolverMultistepScheduler extends BaseScheduler {
     const config = {
       num_train_timesteps: schedule.numTrainTimesteps,
       solver_order: solverOrder,
-      prediction_type: r.choice<Prediction>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']),
+      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES),
       algorithm_type: algorithm,
       solver_type: solverType,
       lower_order_final: r.bool('lower_order_final', true),

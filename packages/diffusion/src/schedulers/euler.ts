@@ -1,5 +1,5 @@
 import { SdqError } from '@sdq/quant';
-import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES } from './config.js';
 import { f, torchLinspaceF32 } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseSigma, outputBuffer } from './scheduler.js';
 import { type SigmaSpacing, discreteSigmas, readSigmaSpacing, trainSigmas } from './sigmas.js';
@@ -22,7 +22,7 @@ export class EulerDiscreteScheduler extends SigmaScheduler {
 
   constructor(r: ConfigReader, options: SchedulerOptions) {
     const schedule = readTrainSchedule(r, { betaStart: 0.0001, betaEnd: 0.02, betaSchedule: 'linear', rescale: true });
-    const prediction = r.choice<PredictionType>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']);
+    const prediction = r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES);
     const sigmaSpacing = readSigmaSpacing(r);
     const config = {
       num_train_timesteps: schedule.numTrainTimesteps,

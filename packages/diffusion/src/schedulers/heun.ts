@@ -1,4 +1,4 @@
-import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, type PredictionType, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES } from './config.js';
 import { f } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseSigma, copyInto, outputBuffer } from './scheduler.js';
 import { type SigmaSpacing, discreteSigmas, readSigmaSpacing } from './sigmas.js';
@@ -29,7 +29,7 @@ export class HeunDiscreteScheduler extends SigmaScheduler {
     const sigmaSpacing = readSigmaSpacing(r);
     const config = {
       num_train_timesteps: schedule.numTrainTimesteps,
-      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']),
+      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES),
       use_karras_sigmas: sigmaSpacing === 'karras',
       use_exponential_sigmas: sigmaSpacing === 'exponential',
       clip_sample: r.bool('clip_sample', false),

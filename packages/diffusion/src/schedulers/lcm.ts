@@ -1,5 +1,5 @@
 import { SdqError } from '@sdq/quant';
-import { ConfigReader, type PredictionType, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, type PredictionType, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES } from './config.js';
 import { predictOriginal } from './ddim.js';
 import { f, npLinspace } from './math.js';
 import { BaseScheduler, type SchedulerOptions, addNoiseAlpha, outputBuffer } from './scheduler.js';
@@ -25,7 +25,7 @@ export class LCMScheduler extends BaseScheduler {
       clip_sample_range: r.number('clip_sample_range', 1),
       set_alpha_to_one: r.bool('set_alpha_to_one', true),
       steps_offset: r.integer('steps_offset', 0),
-      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']),
+      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES),
       timestep_spacing: r.choice('timestep_spacing', 'leading', ['leading', 'trailing', 'linspace'] as const),
       timestep_scaling: r.number('timestep_scaling', 10),
       rescale_betas_zero_snr: schedule.rescaled,

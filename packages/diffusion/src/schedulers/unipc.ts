@@ -1,11 +1,10 @@
 import { SdqError } from '@sdq/quant';
-import { ConfigReader, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule } from './config.js';
+import { ConfigReader, SPACINGS, type TimestepSpacing, type TrainSchedule, readTrainSchedule, PREDICTION_TYPES, type PredictionType } from './config.js';
 import { f, solveF32 } from './math.js';
 import { alphaSigma, lambdaOf, multistepSchedule } from './multistep.js';
 import { BaseScheduler, type SchedulerOptions, copyInto, outputBuffer } from './scheduler.js';
 import { type SigmaSpacing, readSigmaSpacing } from './sigmas.js';
 
-type Prediction = 'epsilon' | 'sample' | 'v_prediction';
 
 /**
  * UniPC (Zhao et al. 2023, arXiv 2302.04867) predictor-corrector, diffusers `UniPCMultistepScheduler` with the
@@ -16,7 +15,7 @@ export class UniPCMultistepScheduler extends BaseScheduler {
   readonly timestepType = 'int64';
   private readonly schedule: TrainSchedule;
   private readonly solverOrder: number;
-  private readonly prediction: Prediction;
+  private readonly prediction: PredictionType;
   private readonly predictX0: boolean;
   private readonly solverType: 'bh1' | 'bh2';
   private readonly lowerOrderFinal: boolean;
@@ -46,7 +45,7 @@ export class UniPCMultistepScheduler extends BaseScheduler {
     const config = {
       num_train_timesteps: schedule.numTrainTimesteps,
       solver_order: solverOrder,
-      prediction_type: r.choice<Prediction>('prediction_type', 'epsilon', ['epsilon', 'sample', 'v_prediction']),
+      prediction_type: r.choice<PredictionType>('prediction_type', 'epsilon', PREDICTION_TYPES),
       predict_x0: r.bool('predict_x0', true),
       solver_type: solverType,
       lower_order_final: r.bool('lower_order_final', true),
