@@ -1,18 +1,14 @@
 // sdq bench: FP32 / FP16 / INT8 latency and quality table (default: the bundled shapes-sd model).
 import * as path from 'node:path';
 import {
-  benchmark, checkModelDir, readPromptLanguage, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
+  benchmark, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
   tableRows, stageRows, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
   readPromptFile, ensureWritableParent, PRECISIONS, type Precision,
 } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
-import {
-  UsageError, floatOption, intOption, listOption, noExtraPositionals, sizeOption, stringOption,
-} from '../usage.js';
-import { defaultModelDir } from '../fixtures.js';
+import { UsageError, intOption, listOption, noExtraPositionals, stringOption } from '../usage.js';
+import { GENERATION_OPTIONS, GENERIC_DEFAULT_PROMPT, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
 
-export const SHAPES_DEFAULT_PROMPT = 'a red circle on a blue background';
-export const GENERIC_DEFAULT_PROMPT = 'a cat on a sofa';
 /** Defaults of the no-argument run on the bundled shapes-sd (measured 12/12 faithful at 10 steps for all precisions). */
 export const BUNDLED_STEPS = 15;
 export const BUNDLED_FIDELITY_STEPS = 10;
@@ -67,14 +63,7 @@ export const benchCommand: Command = {
     precisions: { type: 'string' },
     runs: { type: 'string' },
     warmup: { type: 'string' },
-    prompt: { type: 'string' },
-    'negative-prompt': { type: 'string' },
-    steps: { type: 'string' },
-    scheduler: { type: 'string' },
-    guidance: { type: 'string' },
-    seed: { type: 'string' },
-    size: { type: 'string' },
-    threads: { type: 'string' },
+    ...GENERATION_OPTIONS,
     'fidelity-prompts': { type: 'string' },
     'fidelity-steps': { type: 'string' },
     'calibration-prompts': { type: 'string' },
@@ -96,22 +85,10 @@ export const benchCommand: Command = {
     const warmup = intOption(values, 'warmup', name, 0) ?? 1;
     // The bundled model's run (npm start) must finish in about a minute on 2 cores: fewer steps by default there.
     const bundled = positionals[0] === undefined;
-    const steps = intOption(values, 'steps', name, 1) ?? (bundled ? BUNDLED_STEPS : 25);
-    const seed = intOption(values, 'seed', name, 0) ?? 42;
-    const threads = intOption(values, 'threads', name, 1);
     const fidelitySteps = intOption(values, 'fidelity-steps', name, 1);
-    const guidanceArg = floatOption(values, 'guidance', name);
-    const size = sizeOption(values, name);
-    const scheduler = stringOption(values, 'scheduler') ?? 'ddim';
     const sequential = Boolean(values.sequential);
-
-    const modelDir = path.resolve(ctx.io.cwd, positionals[0] ?? defaultModelDir(ctx.io.cwd));
-    const info = await checkModelDir(modelDir);
-    const language = await readPromptLanguage(modelDir);
-    const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
-    const side = (info.sampleSize ?? 64) * 8;
-    const { width, height } = size ?? { width: side, height: side };
-    const guidance = guidanceArg ?? (language ? 5 : 7.5);
+    const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, bundled ? BUNDLED_STEPS : 25);
+    const { info, language, prompt, steps, threads, width, height } = g;
 
     const fidelityArg = stringOption(values, 'fidelity-prompts');
     let fidelityPrompts: string[] | undefined;
@@ -133,7 +110,7 @@ export const benchCommand: Command = {
     if (reportDir) ctx.writesTo(reportDir);
 
     const dirs = await prepareModelDirs({
-      modelDir,
+      modelDir: g.modelDir,
       outDir: cacheDir,
       precisions,
       calibrationPrompts,
@@ -150,11 +127,11 @@ export const benchCommand: Command = {
       models: precisions.map((p) => ({ precision: p, dir: dirs[p] })),
       modelName: info.name,
       prompt,
-      negativePrompt: stringOption(values, 'negative-prompt') ?? '',
-      seed,
+      negativePrompt: g.negativePrompt,
+      seed: g.seed,
       steps,
-      scheduler,
-      guidance,
+      scheduler: g.scheduler,
+      guidance: g.guidance,
       width,
       height,
       warmup,

@@ -1,10 +1,9 @@
 // sdq generate: one image from a prompt (default model: the bundled shapes-sd).
 import * as path from 'node:path';
-import { generateImage, checkModelDir, readPromptLanguage, SCHEDULERS } from '@sdq/pipeline';
+import { generateImage, SCHEDULERS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
-import { floatOption, intOption, noExtraPositionals, sizeOption, stringOption, UsageError } from '../usage.js';
-import { defaultModelDir } from '../fixtures.js';
-import { SHAPES_DEFAULT_PROMPT, GENERIC_DEFAULT_PROMPT } from './bench.js';
+import { noExtraPositionals, stringOption } from '../usage.js';
+import { GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -30,55 +29,33 @@ ${COMMON_HELP}
 Examples:
   sdq generate --prompt "a yellow square on a black background" --out square.png
   sdq generate fixtures/models/tiny-sd --prompt "a cat on a sofa" --steps 25 --scheduler euler_a --guidance 7.5 --seed 42 --size 512x512 --out cat.png`,
-  options: {
-    prompt: { type: 'string' },
-    'negative-prompt': { type: 'string' },
-    steps: { type: 'string' },
-    scheduler: { type: 'string' },
-    guidance: { type: 'string' },
-    seed: { type: 'string' },
-    size: { type: 'string' },
-    threads: { type: 'string' },
-    out: { type: 'string' },
-  },
+  options: { ...GENERATION_OPTIONS, out: { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const name = 'generate';
     noExtraPositionals(positionals, 1, name);
-    const steps = intOption(values, 'steps', name, 1) ?? 25;
-    const seed = intOption(values, 'seed', name, 0) ?? 42;
-    const threads = intOption(values, 'threads', name, 1) ?? 2;
-    const guidanceArg = floatOption(values, 'guidance', name);
-    const size = sizeOption(values, name);
-    const scheduler = stringOption(values, 'scheduler') ?? 'ddim';
-    if (!(scheduler in SCHEDULERS)) throw new UsageError(`--scheduler must be one of ${Object.keys(SCHEDULERS).join(', ')}, got "${scheduler}"`, name);
-    const modelDir = path.resolve(ctx.io.cwd, positionals[0] ?? defaultModelDir(ctx.io.cwd));
-    const info = await checkModelDir(modelDir);
-    const language = await readPromptLanguage(modelDir);
-    const side = (info.sampleSize ?? 64) * 8;
-    const { width, height } = size ?? { width: side, height: side };
+    const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, 25);
     const out = path.resolve(ctx.io.cwd, stringOption(values, 'out') ?? 'out.png');
     ctx.writesTo(out);
-    const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
-    const result = await generateImage(modelDir, {
-      prompt,
-      negativePrompt: stringOption(values, 'negative-prompt') ?? '',
-      steps,
-      guidance: guidanceArg ?? (language ? 5 : 7.5),
-      seed,
-      width,
-      height,
-      scheduler,
-      threads,
+    const result = await generateImage(g.modelDir, {
+      prompt: g.prompt,
+      negativePrompt: g.negativePrompt,
+      steps: g.steps,
+      guidance: g.guidance,
+      seed: g.seed,
+      width: g.width,
+      height: g.height,
+      scheduler: g.scheduler,
+      threads: g.threads ?? 2,
       out,
       onStep: (done, total) => ctx.progress({ task: 'generate', done, total }),
     });
     const t = result.timings;
     if (ctx.json) {
-      ctx.printJson({ ok: true, out, model: modelDir, prompt, width, height, steps, scheduler, seed, timings: t });
+      ctx.printJson({ ok: true, out, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t });
       return;
     }
     ctx.io.stdout(
-      `${out}  ${width}x${height}, ${scheduler} ${steps} steps, seed ${seed}\n` +
+      `${out}  ${g.width}x${g.height}, ${g.scheduler} ${g.steps} steps, seed ${g.seed}\n` +
         `total ${t.totalMs.toFixed(0)} ms: text encoder ${t.textEncoderMs.toFixed(1)} ms, UNet ${t.unetMs.toFixed(0)} ms (${(t.unetMs / t.unetCalls).toFixed(1)} ms/step), ` +
         `scheduler ${t.schedulerMs.toFixed(1)} ms, VAE decoder ${t.vaeDecoderMs.toFixed(0)} ms\n`,
     );

@@ -1,0 +1,73 @@
+// What `sdq generate` and `sdq bench` both take to generate an image: the model dir (default: the bundled
+// shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
+import * as path from 'node:path';
+import { checkModelDir, readPromptLanguage, SCHEDULERS } from '@sdq/pipeline';
+import { type OptionSpec, type OptionValues, UsageError, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
+import { defaultModelDir } from '../fixtures.js';
+
+export const SHAPES_DEFAULT_PROMPT = 'a red circle on a blue background';
+export const GENERIC_DEFAULT_PROMPT = 'a cat on a sofa';
+
+export const GENERATION_OPTIONS = {
+  prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
+  steps: { type: 'string' },
+  scheduler: { type: 'string' },
+  guidance: { type: 'string' },
+  seed: { type: 'string' },
+  size: { type: 'string' },
+  threads: { type: 'string' },
+} as const satisfies OptionSpec;
+
+export interface GenerationSettings {
+  modelDir: string;
+  info: Awaited<ReturnType<typeof checkModelDir>>;
+  /** The model's prompt language (TRAINING.json), if it has one. */
+  language: Awaited<ReturnType<typeof readPromptLanguage>>;
+  prompt: string;
+  negativePrompt: string;
+  steps: number;
+  scheduler: string;
+  /** Default 5 for a model with a prompt language (shapes-sd was trained for it), else 7.5. */
+  guidance: number;
+  seed: number;
+  width: number;
+  height: number;
+  threads: number | undefined;
+}
+
+/** Reads and checks the generation options; the image size defaults to the UNet's sample size x 8. */
+export async function readGenerationSettings(
+  values: OptionValues,
+  modelArg: string | undefined,
+  cwd: string,
+  command: string,
+  defaultSteps: number,
+): Promise<GenerationSettings> {
+  const steps = intOption(values, 'steps', command, 1) ?? defaultSteps;
+  const seed = intOption(values, 'seed', command, 0) ?? 42;
+  const threads = intOption(values, 'threads', command, 1);
+  const guidanceArg = floatOption(values, 'guidance', command);
+  const size = sizeOption(values, command);
+  const scheduler = stringOption(values, 'scheduler') ?? 'ddim';
+  if (!(scheduler in SCHEDULERS)) throw new UsageError(`--scheduler must be one of ${Object.keys(SCHEDULERS).join(', ')}, got "${scheduler}"`, command);
+  const modelDir = path.resolve(cwd, modelArg ?? defaultModelDir(cwd));
+  const info = await checkModelDir(modelDir);
+  const language = await readPromptLanguage(modelDir);
+  const side = (info.sampleSize ?? 64) * 8;
+  const { width, height } = size ?? { width: side, height: side };
+  return {
+    modelDir,
+    info,
+    language,
+    prompt: stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT),
+    negativePrompt: stringOption(values, 'negative-prompt') ?? '',
+    steps,
+    scheduler,
+    guidance: guidanceArg ?? (language ? 5 : 7.5),
+    seed,
+    width,
+    height,
+    threads,
+  };
+}
