@@ -9,22 +9,12 @@ import { readRanges } from './artefacts.js';
 import { collectRanges } from './stats.js';
 import { openCalibrationData } from './reader.js';
 import { encodeModel, fuseAttention, insertQdqWithReport, qdqTensorsFor, readModel } from '@sdq/onnx';
+import { sqnr as sqnrOf } from '@sdq/quant';
 import { FIXTURES } from './testing/paths.js';
 
 const MODEL = join(FIXTURES, 'models/tiny-sd/unet/model.onnx');
 const INPUTS = join(FIXTURES, 'quant/unet_calibration_inputs.npz');
 const ortStatic = JSON.parse(await readFile(join(FIXTURES, 'quant/ort-quantize-static.json'), 'utf8')) as Record<string, { sqnr_db_vs_fp32_on_calib0: number }>;
-
-/** SQNR in dB of `test` against `ref`: 10 log10(sum ref^2 / sum (ref - test)^2). */
-function sqnrDb(ref: Float32Array, test: Float32Array): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    n += (ref[i] - test[i]) ** 2;
-  }
-  return 10 * Math.log10(s / n);
-}
 
 async function outputOnSet0(modelPath: string): Promise<Float32Array> {
   const ort = await loadOrt();
@@ -56,7 +46,7 @@ describe('quantizeUnet on the tiny UNet', () => {
     const result = await quantizeUnet(MODEL, out, { calibration: INPUTS, policy, rangesPath: ranges });
     expect(result.report.quantizedNodes.length).toBeGreaterThan(0);
     expect(result.report.quantizedNodes.some((n) => /conv_in|conv_out|time_embedding/.test(n))).toBe(false);
-    const sqnr = sqnrDb(fp32, await outputOnSet0(out));
+    const sqnr = sqnrOf(fp32, await outputOnSet0(out));
     console.log(`tiny UNet ${_label}: ${sqnr.toFixed(2)} dB vs onnxruntime ${ortStatic[ortKey].sqnr_db_vs_fp32_on_calib0.toFixed(2)} dB (${result.report.quantizedNodes.length} nodes)`);
     expect(sqnr).toBeGreaterThan(ortStatic[ortKey].sqnr_db_vs_fp32_on_calib0);
     expect(Object.keys(await readRanges(ranges)).length).toBe(Object.keys(result.ranges.ranges).length);

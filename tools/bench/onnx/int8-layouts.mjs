@@ -6,6 +6,7 @@
  *   (cd packages/onnx && npx tsup) && node tools/bench/onnx/int8-layouts.mjs [--preset small] [--size 64] [--runs 7] [--threads 2]
  */
 import ort from 'onnxruntime-node';
+import { sqnr as sqnrOf } from '../../../packages/quant/dist/index.js';
 import { arg, probeRanges, unetFeeds } from './unet-setup.mjs';
 import { buildSdComponents, convertToFloat16, encodeModel, insertQdqWithReport } from '../../../packages/onnx/dist/index.js';
 
@@ -42,15 +43,7 @@ for (const [label, model, policy] of layouts) {
   sessions.push({ label: label + qdq, s: await session(m), times: [] });
 }
 const ref = (await sessions[0].s.run(feeds)).out_sample.data;
-const sqnr = (x) => {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    n += (ref[i] - x[i]) ** 2;
-  }
-  return 10 * Math.log10(s / n);
-};
+const sqnr = (x) => sqnrOf(ref, x);
 const quality = [];
 for (const e of sessions) quality.push(sqnr((await e.s.run(feeds)).out_sample.data)); // also a warm-up run
 for (let r = 0; r < runs; r++) {

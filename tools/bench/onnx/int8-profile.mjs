@@ -12,6 +12,7 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import ort from 'onnxruntime-node';
+import { sqnr as sqnrOf } from '../../../packages/quant/dist/index.js';
 import { arg, probeRanges, unetFeeds } from './unet-setup.mjs';
 import { buildSdComponents, encodeModel, insertQdqWithReport } from '../../../packages/onnx/dist/index.js';
 
@@ -114,15 +115,7 @@ console.log(`| model_run (profiled) | ${profiles.map((p) => p.runMs.toFixed(1)).
 
 // 2. Latency interleaved + SQNR.
 const ref = (await sessions[0].s.run(feeds)).out_sample.data;
-const sqnr = (x) => {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    n += (ref[i] - x[i]) ** 2;
-  }
-  return 10 * Math.log10(s / n);
-};
+const sqnr = (x) => sqnrOf(ref, x);
 const quality = [];
 for (const e of sessions) quality.push(sqnr((await e.s.run(feeds)).out_sample.data));
 for (let r = 0; r < runs; r++) {

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { convertPath, createFixture, quantizeModelDir, sizeOnDisk } from '../../../packages/pipeline/dist/index.js';
 import { FAST_UNET_INT8_POLICY, quantizeUnet, readNpz } from '../../../packages/calib/dist/index.js';
+import { sqnr } from '../../../packages/quant/dist/index.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '9' }, threads: { type: 'string', default: '2' }, dir: { type: 'string', default: '/tmp/sdq-bench-small' }, 'measure-only': { type: 'boolean', default: false } } });
 const runs = Number(values.runs);
@@ -93,16 +94,6 @@ for (let r = 0; r < runs; r++) {
     times[p].push(performance.now() - s);
   }
 }
-// SQNR = 10 log10(sum ref^2 / sum (ref - x)^2)
-const sqnr = (ref, x) => {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
-    n += (ref[i] - x[i]) ** 2;
-  }
-  return 10 * Math.log10(s / n);
-};
 const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const min = (a) => Math.min(...a);
 const rows = [];

@@ -36,20 +36,3 @@ export function readStoredNpz(path: string): Map<string, NpyArray> {
   }
   return out;
 }
-
-/** Signal-to-quantization-noise ratio in dB: 10 log10(sum ref^2 / sum (ref - x)^2). */
-export function sqnrDb(reference: ArrayLike<number>, test: ArrayLike<number>): number {
-  let s = 0;
-  let n = 0;
-  for (let i = 0; i < reference.length; i++) {
-    s += reference[i] * reference[i];
-    n += (reference[i] - test[i]) ** 2;
-  }
-  return 10 * Math.log10(s / n);
-}
-
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
