@@ -20,6 +20,7 @@ import { AttributeType } from '../proto/types.js';
 import { getIntAttribute, makeAttribute, makeNode } from '../builder/proto-factory.js';
 import { Graph } from '../graph.js';
 import { tensorToTypedArray } from '../tensor.js';
+import { collectNames, uniqueName } from './float16.js';
 
 export interface FuseAttentionReport {
   /** One entry per fused attention: the new node's name, its head count and scale (absent: 1/sqrt(head size)). */
@@ -36,7 +37,7 @@ export function fuseAttention(model: ModelProto, options: { baseDir?: string } =
   const g = new Graph(proto, options.baseDir);
   const report: FuseAttentionReport = { fused: [], skipped: [] };
   const graphOutputs = new Set(proto.output.map((o) => o.name ?? ''));
-  const taken = new Set([...g.valueNames(), ...proto.node.map((n) => n.name ?? '')]);
+  const taken = collectNames(proto);
 
   for (const softmax of proto.node.filter((n) => n.opType === 'Softmax' && !n.domain)) {
     const label = softmax.name ?? softmax.output[0] ?? 'Softmax';
@@ -276,11 +277,4 @@ function danglingInput(g: Graph): string | undefined {
   for (const n of g.proto.node) for (const o of n.output) defined.add(o);
   for (const n of g.proto.node) for (const x of n.input) if (x && !defined.has(x)) return x;
   return undefined;
-}
-
-function uniqueName(base: string, taken: Set<string>): string {
-  let name = base;
-  for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
-  taken.add(name);
-  return name;
 }
