@@ -17,6 +17,8 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // Outputs declared in the same tick (bench's cache and report dirs) share one watcher process.
+  let pending: string[] = [];
   return {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
@@ -26,7 +28,13 @@ export function processIo(): CliIo {
     watchPartialOutputs: (target) => {
       const script = process.argv[1];
       if (!script) return;
-      spawn(process.execPath, [script, WATCH_PARTIAL_OUTPUTS, String(process.pid), target], { detached: true, stdio: 'ignore' }).unref();
+      pending.push(target);
+      if (pending.length > 1) return;
+      queueMicrotask(() => {
+        const targets = pending;
+        pending = [];
+        spawn(process.execPath, [script, WATCH_PARTIAL_OUTPUTS, String(process.pid), ...targets], { detached: true, stdio: 'ignore' }).unref();
+      });
     },
   };
 }
