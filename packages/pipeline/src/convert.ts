@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { convertComponent, copyNonOnnx, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
+import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
 
 export interface ConvertOptions {
   /** 'fp16', or 'fp32' for the attention fusion alone (needs fuseAttention). */
@@ -43,18 +43,10 @@ export async function convertPath(input: string, output: string, options: Conver
   if (st.isDirectory() && options.to === 'fp32') {
     // Every ONNX component with its attention fused, the rest (tokenizer, scheduler, configs) copied.
     const components = await onnxComponents(input);
-    let fused = 0;
-    await writeDirAtomic(output, async (tmp) => {
-      await copyNonOnnx(input, tmp, new Set(components));
-      let done = 0;
-      options.onProgress?.({ task: 'fuse attention', done, total: components.length });
-      for (const c of components) {
-        const n = await convertComponent(path.join(input, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), { to: 'fp32', fuseAttention: true });
-        fused += n;
-        options.onProgress?.({ task: 'fuse attention', done: ++done, total: components.length, detail: c });
-      }
-    });
-    return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0, fusedAttention: fused };
+    const fused = await writeDirAtomic(output, (tmp) =>
+      convertModelDir(input, tmp, components, { to: 'fp32', fuseAttention: true }, 'fuse attention', (e) => options.onProgress?.(e)),
+    );
+    return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0, fusedAttention: [...fused.values()].reduce((a, b) => a + b, 0) };
   }
   if (st.isDirectory()) {
     const parent = tempSibling(output, 'convert');

@@ -47,7 +47,7 @@ export interface QuantizeModelDirResult {
 }
 
 /** Copy everything except the ONNX components (configs, tokenizer, scheduler, model_index.json, ...). */
-export async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
+async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
   for (const entry of await fs.readdir(src, { withFileTypes: true })) {
     if (entry.name === STAMP_FILE || entry.name === NOTES_FILE) continue;
     const from = path.join(src, entry.name);
@@ -111,6 +111,28 @@ export async function convertComponent(
   return fused?.report.fused.length ?? 0;
 }
 
+/**
+ * Every ONNX component of `srcDir` through convertComponent into `dstDir`, everything else (tokenizer, scheduler,
+ * configs) copied. Returns the attention blocks fused per component.
+ */
+export async function convertModelDir(
+  srcDir: string,
+  dstDir: string,
+  components: readonly string[],
+  options: Parameters<typeof convertComponent>[2],
+  task: string,
+  progress: ProgressListener,
+): Promise<Map<string, number>> {
+  await copyNonOnnx(srcDir, dstDir, new Set(components));
+  const fused = new Map<string, number>();
+  progress({ task, done: 0, total: components.length });
+  for (const c of components) {
+    fused.set(c, await convertComponent(path.join(srcDir, c, 'model.onnx'), path.join(dstDir, c, 'model.onnx'), options));
+    progress({ task, done: fused.size, total: components.length, detail: c });
+  }
+  return fused;
+}
+
 async function makeDir(
   precision: 'fp16' | 'int8',
   source: string,
@@ -155,16 +177,9 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
     const target = path.join(outDir, 'fp16');
     const fp16Options = { keepIoTypes: options.fp16?.keepIoTypes ?? true, blockOps: [...(options.fp16?.blockOps ?? [])], fuseAttention: options.fp16?.fuseAttention ?? true };
     const r = await makeDir('fp16', modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
-      await copyNonOnnx(modelDir, tmp, new Set(components));
-      let done = 0;
-      const fused: string[] = [];
-      progress({ task: 'convert FP16', done, total: components.length });
-      for (const c of components) {
-        const n = await convertComponent(path.join(modelDir, c, 'model.onnx'), path.join(tmp, c, 'model.onnx'), fp16Options);
-        if (n > 0) fused.push(`${c.replace('_', ' ')} ${n}`);
-        progress({ task: 'convert FP16', done: ++done, total: components.length, detail: c });
-      }
-      return fused.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${fused.join(', ')})`] : [];
+      const fused = await convertModelDir(modelDir, tmp, components, fp16Options, 'convert FP16', progress);
+      const counts = [...fused].filter(([, n]) => n > 0).map(([c, n]) => `${c.replace('_', ' ')} ${n}`);
+      return counts.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${counts.join(', ')})`] : [];
     });
     result.fp16 = target;
     result.timingsMs.fp16 = r.ms;
