@@ -158,7 +158,7 @@ export const benchCommand: Command = {
     ctx.io.stdout(
       [
         `sdq bench ${r.model}: "${r.prompt}", ${r.width}x${r.height}, ${r.scheduler} ${r.steps} steps, guidance ${r.guidance}, seed ${r.seed}, ${r.warmup} warm-up + ${r.runs} runs per precision`,
-        `on ${machineLine(r)}`,
+        machineLine(r),
         '',
         formatTextTable(TABLE_HEADER, tableRows(r)),
         '',
