@@ -122,9 +122,12 @@ async function readCentralDirectory(fh: FileHandle, fileSize: number, path: stri
     if (!ARRAY_NAME.test(name)) {
       throw new SdqError('BAD_FORMAT', `${path}: member ${JSON.stringify(fileName)} is not a plain array name (letters, digits, _ and dots); refusing the archive`);
     }
+    if (method === STORED && compressedSize !== size) {
+      throw new SdqError('BAD_FORMAT', `${path}: member '${name}' is stored uncompressed but declares ${sizeText(size)} of data and ${sizeText(compressedSize)} in the archive; the archive is corrupt or hostile`);
+    }
     // A member's header and data lie before the central directory; larger claims are lies that would make us allocate.
-    if (localHeaderOffset + 30 + compressedSize > cdOffset || (method === STORED && compressedSize !== size)) {
-      throw new SdqError('BAD_FORMAT', `${path}: member '${name}' claims ${compressedSize} compressed bytes at offset ${localHeaderOffset}${method === STORED ? ` (stored, ${size} bytes)` : ''}, which does not fit before the central directory at ${cdOffset}`);
+    if (localHeaderOffset + 30 + compressedSize > cdOffset) {
+      throw new SdqError('BAD_FORMAT', `${path}: member '${name}' claims ${compressedSize} compressed bytes at offset ${localHeaderOffset}, which does not fit before the central directory at ${cdOffset}`);
     }
     members.push({ name, method, compressedSize, size, crc32: crc, localHeaderOffset });
   }
