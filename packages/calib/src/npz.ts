@@ -192,11 +192,12 @@ export class NpzArchive {
       throw new SdqError('BAD_FORMAT', `${where} declares ${sizeText(m.size)} inflated (${sizeText(m.compressedSize)} compressed), over the ${sizeText(this.maxArrayBytes)} limit for one array; store calibration data one sample per array (sample_0, sample_1, ...) or raise maxArrayBytes`);
     }
     const dataStart = await this.checkLocalHeader(m, where);
-    const npy = await this.npySizeFromHeader(m, dataStart, where);
+    // The compressed bytes are bounded by the file (checked when the archive was opened); the inflated size is not.
+    const packed = await readAt(this.fh, dataStart, m.compressedSize, this.path);
+    const npy = this.npySizeFromHeader(m, packed, where);
     if (npy.size !== m.size) {
       throw new SdqError('BAD_FORMAT', `${where}: its .npy header (${npy.what}) makes ${sizeText(npy.size)} but the zip directory declares ${sizeText(m.size)}; the archive is corrupt or hostile`);
     }
-    const packed = await readAt(this.fh, dataStart, m.compressedSize, this.path);
     const bytes = m.method === STORED ? packed : inflateBounded(packed, m.size, where);
     if (crc32(bytes) !== m.crc32) throw new SdqError('BAD_FORMAT', `${where}: CRC-32 mismatch (the archive is corrupt)`);
     return decodeNpy(bytes, `${this.path}:${name}.npy`);
@@ -231,10 +232,9 @@ export class NpzArchive {
     return dataStart;
   }
 
-  /** Total .npy bytes (header + shape x itemsize) that the member's .npy header announces, read from its first bytes. */
-  private async npySizeFromHeader(m: NpzMember, dataStart: number, where: string): Promise<{ size: number; what: string }> {
-    const prefixLength = Math.min(m.compressedSize, HEADER_PREFIX_BYTES);
-    const prefix = await readAt(this.fh, dataStart, prefixLength, this.path);
+  /** Total .npy bytes (header + shape x itemsize) that the member's .npy header announces, from its first compressed bytes. */
+  private npySizeFromHeader(m: NpzMember, packed: Uint8Array, where: string): { size: number; what: string } {
+    const prefix = packed.subarray(0, HEADER_PREFIX_BYTES);
     let head: Uint8Array = prefix;
     if (m.method === DEFLATED) {
       try {
