@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
+import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir, FUSED_ATTENTION } from './quantize-model-dir.js';
+import { madeFromNow, writeMadeFrom, type MadeComponent } from './freshness.js';
 
 export interface ConvertOptions {
   /** 'fp16', or 'fp32' for the attention fusion alone (needs fuseAttention). */
@@ -43,15 +44,20 @@ export async function convertPath(input: string, output: string, options: Conver
   if (st.isDirectory() && options.to === 'fp32') {
     // Every ONNX component with its attention fused, the rest (tokenizer, scheduler, configs) copied.
     const components = await onnxComponents(input);
-    const fused = await writeDirAtomic(output, (tmp) =>
-      convertModelDir(input, tmp, components, { to: 'fp32', fuseAttention: true }, 'fuse attention', (e) => options.onProgress?.(e)),
-    );
+    const stamp = await madeFromNow(input, { fp32: { fuseAttention: true, components } });
+    const fused = await writeDirAtomic(output, async (tmp) => {
+      const counts = await convertModelDir(input, tmp, components, { to: 'fp32', fuseAttention: true }, 'fuse attention', (e) => options.onProgress?.(e));
+      const made: Record<string, MadeComponent> = {};
+      for (const [c, n] of counts) made[c] = n > 0 ? { precision: 'fp32', onnxruntimeOnly: FUSED_ATTENTION } : { precision: 'fp32' };
+      await writeMadeFrom(tmp, { ...stamp, contents: { madeBy: 'sdq convert --to fp32 --fuse-attention', precision: 'fp32', components: made } });
+      return counts;
+    });
     return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0, fusedAttention: [...fused.values()].reduce((a, b) => a + b, 0) };
   }
   if (st.isDirectory()) {
     const parent = tempSibling(output, 'convert');
     try {
-      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false } });
+      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, madeBy: 'sdq convert --to fp16', onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false } });
       await fs.rm(output, { recursive: true, force: true });
       await fs.rename(path.join(parent, 'fp16'), output);
     } finally {

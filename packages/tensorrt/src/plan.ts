@@ -77,6 +77,21 @@ export function enginePathFor(outDir: string, component: string, precision: Prec
   return path.join(outDir, `${component}.${precision}.plan`);
 }
 
+/**
+ * Which ONNX model (by its own precision) an engine of `precision` is built from: under strong typing the model's
+ * types are the precision; under weak typing FP32 and FP16 build from the FP32 model (`--fp16`), INT8 from the QDQ
+ * model, or from the FP32 model with a calibration cache.
+ */
+export function onnxPrecisionFor(precision: Precision, typing: Typing, int8Source: Int8Source = 'qdq'): Precision {
+  if (typing === 'strong') return precision;
+  return precision === 'int8' && int8Source === 'qdq' ? 'int8' : 'fp32';
+}
+
+/** The typing a plan for `version` gets by default: strong where TensorRT has nothing else (11.x), else weak. */
+export function defaultTyping(version: TrtVersion | string): Typing {
+  return trtexecCapabilities(toTrtVersion(version)).stronglyTypedOnly ? 'strong' : 'weak';
+}
+
 function needOnnx(c: ComponentModels, precision: Precision, why: string): string {
   const file = c.onnx[precision];
   if (!file) {
@@ -133,7 +148,7 @@ function choosePrecision(c: ComponentModels, precision: Precision, version: TrtV
 function checkOptions(o: PlanOptions, version: TrtVersion): { typing: Typing; int8Source: Int8Source } {
   const caps = trtexecCapabilities(version);
   const v = formatTrtVersion(version);
-  let typing: Typing = o.typing ?? (caps.stronglyTypedOnly ? 'strong' : 'weak');
+  let typing: Typing = o.typing ?? defaultTyping(version);
   if (caps.stronglyTypedOnly && typing === 'weak') {
     throw new SdqError('UNSUPPORTED', `TensorRT ${v} has no --fp16/--int8/--calib (strongly typed only): plan with typing 'strong' from the FP16 and QDQ ONNX models, or target TensorRT 10.x.`);
   }
