@@ -125,8 +125,8 @@ function howToMake(precision: Precision, source: string): string {
 /**
  * The precision each component's engine gets when `requested` is asked for, and the ONNX it is built from. An INT8
  * engine set quantizes the UNet only (sdq quantize makes a QDQ UNet): the text encoder and VAE decoder are built FP16
- * where this TensorRT can, else FP32, never with `--int8` on a model without Q/DQ (trtexec would give it placeholder
- * ranges). A precision no dir can give stops with the dir, why, and what to run.
+ * where this TensorRT can, else FP32, never with `--int8` on a model without Q/DQ (trtexec would calibrate it on random
+ * data). A precision no dir can give stops with the dir, why, and what to run.
  */
 export function engineChoice(
   component: string,

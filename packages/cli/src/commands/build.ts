@@ -88,6 +88,6 @@ Examples:
       return;
     }
     if (summary.dryRun) ctx.io.stdout(summary.script);
-    else for (const e of engines ?? []) ctx.io.stdout(`${e.engine}  ${e.status}${e.reason ? ` (${e.reason})` : ''}\n${engineFigures(e)}`);
+    else for (const e of engines ?? []) ctx.io.stdout(`${e.engine}  ${e.status}${e.reason ? ` (why: ${e.reason})` : ''}\n${engineFigures(e)}`);
   },
 };
