@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readEngineManifest } from '@sdq/tensorrt';
-import { readMadeFrom } from '@sdq/pipeline';
+import { readMadeFrom, quantizeModelDir } from '@sdq/pipeline';
 import { runSdq } from './testing.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -26,6 +26,7 @@ let model: string;
 let fp16: string;
 let int8: string;
 let ortInt8: string;
+let benchCache: string;
 const savedVersion = process.env.FAKE_TRTEXEC_VERSION;
 
 beforeAll(async () => {
@@ -46,6 +47,9 @@ beforeAll(async () => {
     const r = await runSdq(argv);
     if (r.code !== 0) throw new Error(`sdq ${argv.join(' ')}: ${r.stderr}`);
   }
+  // bench's cache, made as sdq bench makes it (onnxruntime layouts: fused attention, uint8 INT8)
+  benchCache = path.join(work, 'bench-cache');
+  await quantizeModelDir(model, benchCache, { int8: { samples: 2, steps: 2, size: { width: 64, height: 64 } } });
 });
 afterAll(async () => {
   if (savedVersion === undefined) delete process.env.FAKE_TRTEXEC_VERSION;
@@ -58,6 +62,8 @@ describe('every dir sdq makes says what it is', () => {
     ['convert', () => fp16, { madeBy: 'sdq convert --to fp16', precision: 'fp16', components: { unet: { precision: 'fp16' }, text_encoder: { precision: 'fp16' } } }],
     ['quantize --activations int8', () => int8, { madeBy: 'sdq quantize', precision: 'int8', components: { unet: { precision: 'int8' }, text_encoder: { precision: 'fp32' } } }],
     ['quantize (onnxruntime layout)', () => ortInt8, { madeBy: 'sdq quantize', precision: 'int8', components: { unet: { precision: 'int8', onnxruntimeOnly: expect.stringMatching(/uint8 .*MultiHeadAttention/) } } }],
+    ['bench cache fp16', () => path.join(benchCache, 'fp16'), { madeBy: 'sdq bench', precision: 'fp16', components: { unet: { precision: 'fp16', onnxruntimeOnly: expect.stringMatching(/MultiHeadAttention/) } } }],
+    ['bench cache int8', () => path.join(benchCache, 'int8'), { madeBy: 'sdq bench', precision: 'int8', components: { unet: { precision: 'int8', onnxruntimeOnly: expect.stringMatching(/uint8/) } } }],
   ])('%s', async (_, dir, contents) => {
     const stamp = await readMadeFrom(dir());
     expect(stamp?.source).toBe(model);
@@ -132,6 +138,21 @@ describe.each(['10.16', '11.1'])('sdq build on TensorRT %s (stand-in trtexec)', 
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('bench\'s cache: FP16 builds from the export on 10.x, is refused on 11.x (its FP16 models are for onnxruntime); INT8 is refused', async () => {
+    const fp16r = await runSdq(['build', path.join(benchCache, 'int8'), '--precision', 'fp16', '--dry-run', '--trt-version', version, '--json']);
+    if (strong) {
+      expect(fp16r.code).toBe(1);
+      expect(fp16r.stderr).toMatch(/^sdq build: unet: .*bench-cache\/int8 \(made by sdq bench from .*tiny\), .*bench-cache\/fp16 and .*tiny hold no FP16 unet model TensorRT can parse; .*bench-cache\/fp16\/unet\/model\.onnx is for onnxruntime only \(attention fused into onnxruntime's com\.microsoft MultiHeadAttention\).*run "sdq convert /);
+    } else {
+      expect(fp16r.code).toBe(0);
+      const unet = (JSON.parse(fp16r.stdout) as { plans: { component: string; onnx: string }[] }).plans.find((p) => p.component === 'unet')!;
+      expect(unet.onnx).toBe(path.join(model, 'unet', 'model.onnx'));
+    }
+    const int8r = await runSdq(['build', path.join(benchCache, 'fp16'), '--precision', 'int8', '--dry-run', '--trt-version', version]);
+    expect(int8r.code).toBe(1);
+    expect(int8r.stderr).toMatch(/bench-cache\/int8\/unet\/model\.onnx is for onnxruntime only \(uint8 Q\/DQ activations.*--activations int8/);
   });
 
   if (strong) {

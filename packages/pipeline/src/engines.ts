@@ -148,7 +148,8 @@ export function engineChoice(
         ? `an ${precision.toUpperCase()} engine builds from a QDQ (INT8) ONNX model`
         : `an ${precision.toUpperCase()} engine on TensorRT ${trtVersion} builds from the FP32 model`;
   const others = context.searched.filter((d) => d !== context.modelDir).map((d) => d.dir);
-  const where = `${context.modelDir.dir} (${describe(context.modelDir)})${others.length ? ` and ${others.join(', ')}` : ''}`;
+  const named = [`${context.modelDir.dir} (${describe(context.modelDir)})`, ...others];
+  const where = named.length > 1 ? `${named.slice(0, -1).join(', ')} and ${named[named.length - 1]}` : named[0];
   const passed = sources.passedOver[needed]?.length ? `; ${sources.passedOver[needed]!.join('; ')}` : '';
   const gone = context.missingSource && needed === 'fp32' ? `; the dir it was made from, ${context.missingSource}, no longer exists` : '';
   const hint = needed === 'fp32' && context.missingSource ? `restore ${context.missingSource} or pass the FP32 export` : howToMake(needed, context.fp32Source);
