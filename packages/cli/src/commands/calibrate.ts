@@ -1,6 +1,7 @@
 // sdq calibrate: capture UNet inputs from FP32 generations and compute activation ranges.
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir, DEFAULT_INT8_RECIPE } from '@sdq/pipeline';
+import { DEVICE_HELP, readDevice } from './generation-options.js';
 import { COMMON_HELP, type Command } from '../command.js';
 import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption, stringOption } from '../usage.js';
 
@@ -30,6 +31,8 @@ Options:
   --steps N             denoising steps per generation (default ${DEFAULT_INT8_RECIPE.steps})
   --size WxH            generation size (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
+${DEVICE_HELP}
+                        (the capture generations run there; statistics are collected on the CPU)
 
 ${COMMON_HELP}
 
@@ -37,7 +40,7 @@ Examples:
   sdq calibrate fixtures/models/shapes-sd --out out/calib
   sdq calibrate fixtures/models/shapes-sd --prompts packages/calib/prompts/shapes-sd.txt --out out/calib --samples 80
   sdq calibrate my-sd15 --prompts prompts.txt --out calib-sd15 --method entropy --steps 20`,
-  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' } },
+  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const name = 'calibrate';
     noExtraPositionals(positionals, 1, name);
@@ -52,7 +55,8 @@ Examples:
     const size = sizeOption(values, name);
     await checkModelDir(modelDir);
     const prompts = promptsArg === undefined ? undefined : await readPromptFile(path.resolve(ctx.io.cwd, promptsArg));
-    const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, onProgress: ctx.progress });
+    const device = readDevice(values, name);
+    const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress });
     if (ctx.json) ctx.printJson({ ok: true, ...r });
     else {
       const given = prompts ? `${r.prompts} prompts given` : `the recipe's ${r.prompts} prompts`;
