@@ -42,6 +42,8 @@ beforeAll(async () => {
     ['calibrate', model, '--out', calib, '--samples', '2', '--steps', '2', '--size', '64x64'],
     ['quantize', model, int8, '--calibration', calib, '--activations', 'int8'],
     ['quantize', model, ortInt8, '--calibration', calib],
+    ['convert', model, path.join(work, 'w8a16'), '--to', 'int8-weights'],
+    ['convert', model, path.join(work, 'fused'), '--to', 'fp32', '--fuse-attention'],
   ];
   for (const argv of steps) {
     const r = await runSdq(argv);
@@ -62,6 +64,8 @@ describe('every dir sdq makes says what it is', () => {
     ['convert', () => fp16, { madeBy: 'sdq convert --to fp16', precision: 'fp16', components: { unet: { precision: 'fp16' }, text_encoder: { precision: 'fp16' } } }],
     ['quantize --activations int8', () => int8, { madeBy: 'sdq quantize', precision: 'int8', components: { unet: { precision: 'int8' }, text_encoder: { precision: 'fp32' } } }],
     ['quantize (onnxruntime layout)', () => ortInt8, { madeBy: 'sdq quantize', precision: 'int8', components: { unet: { precision: 'int8', onnxruntimeOnly: expect.stringMatching(/uint8 .*MultiHeadAttention/) } } }],
+    ['convert --to int8-weights', () => path.join(work, 'w8a16'), { madeBy: 'sdq convert --to int8-weights', precision: 'int8', components: { unet: { precision: 'int8', onnxruntimeOnly: expect.stringMatching(/^weight-only INT8 .*MultiHeadAttention/) } } }],
+    ['convert --to fp32 --fuse-attention', () => path.join(work, 'fused'), { madeBy: 'sdq convert --to fp32 --fuse-attention', precision: 'fp32', components: { unet: { precision: 'fp32', onnxruntimeOnly: expect.stringMatching(/MultiHeadAttention/) } } }],
     ['bench cache fp16', () => path.join(benchCache, 'fp16'), { madeBy: 'sdq bench', precision: 'fp16', components: { unet: { precision: 'fp16', onnxruntimeOnly: expect.stringMatching(/MultiHeadAttention/) } } }],
     ['bench cache int8', () => path.join(benchCache, 'int8'), { madeBy: 'sdq bench', precision: 'int8', components: { unet: { precision: 'int8', onnxruntimeOnly: expect.stringMatching(/uint8/) } } }],
   ])('%s', async (_, dir, contents) => {
