@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
+import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir, convertedComponents } from './quantize-model-dir.js';
+import { madeFromNow, writeMadeFrom } from './freshness.js';
 
 export interface ConvertOptions {
   /**
@@ -55,13 +56,22 @@ export async function convertPath(input: string, output: string, options: Conver
     const components = await onnxComponents(input);
     const task = options.to === 'fp32' ? 'fuse attention' : 'int8 weights';
     const dirOptions = options.to === 'fp32' ? { to: 'fp32' as const, fuseAttention: true } : componentOptions;
-    const fused = await writeDirAtomic(output, (tmp) => convertModelDir(input, tmp, components, dirOptions, task, (e) => options.onProgress?.(e)));
+    // The dir says what it is (sdq build reads it and passes over what only onnxruntime runs).
+    const precision = options.to === 'fp32' ? 'fp32' : 'int8';
+    const stamp = await madeFromNow(input, { [options.to]: { ...dirOptions, components } });
+    const fused = await writeDirAtomic(output, async (tmp) => {
+      const counts = await convertModelDir(input, tmp, components, dirOptions, task, (e) => options.onProgress?.(e));
+      const made = convertedComponents(counts, precision, options.to === 'int8-weights');
+      const madeBy = options.to === 'fp32' ? 'sdq convert --to fp32 --fuse-attention' : 'sdq convert --to int8-weights';
+      await writeMadeFrom(tmp, { ...stamp, contents: { madeBy, precision, components: made } });
+      return counts;
+    });
     return { input, output, kind: 'dir', bytesIn: await sizeOnDisk(input), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0, fusedAttention: [...fused.values()].reduce((a, b) => a + b, 0) };
   }
   if (st.isDirectory()) {
     const parent = tempSibling(output, 'convert');
     try {
-      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false } });
+      await quantizeModelDir(input, parent, { precisions: ['fp16'], reuse: false, madeBy: 'sdq convert --to fp16', onProgress: options.onProgress, fp16: { keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false } });
       await fs.rm(output, { recursive: true, force: true });
       await fs.rename(path.join(parent, 'fp16'), output);
     } finally {

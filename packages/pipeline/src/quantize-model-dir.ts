@@ -9,17 +9,11 @@ import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
 import { writeDirAtomic, assertWritableParent, exists, ioError } from './fs-atomic.js';
-import { fingerprintDir, isFresh, STAMP_FILE, type MadeFrom } from './freshness.js';
+import { isFresh, madeFromNow, readMadeFrom, writeMadeFrom, STAMP_FILE, type MadeComponent, type MadeDirContents } from './freshness.js';
 import { quantizeUnetInt8, type Int8Recipe, DEFAULT_INT8_RECIPE } from './int8.js';
 import { chooseFloatComponents } from './component-choice.js';
 
-export const SDQ_VERSION = '0.1.0';
-/**
- * Bumped whenever what sdq writes into an FP16/INT8 dir changes for the same recipe, so dirs made by older code are
- * made again instead of reused (the recipe and the version alone did not catch that). 2: attention fused into
- * MultiHeadAttention for onnxruntime, FAST INT8 layout with float MatMul outputs.
- */
-export const MADE_DIR_LAYOUT = 2;
+export { SDQ_VERSION, MADE_DIR_LAYOUT } from './freshness.js';
 const NOTES_FILE = 'sdq-notes.json';
 
 export interface QuantizeModelDirOptions {
@@ -36,6 +30,8 @@ export interface QuantizeModelDirOptions {
   fp16?: { keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean };
   threads?: number;
   onProgress?: ProgressListener;
+  /** The command named in the made dirs' stamps (default `sdq bench`). */
+  madeBy?: string;
 }
 
 export interface QuantizeModelDirResult {
@@ -136,15 +132,45 @@ export async function convertModelDir(
   return fused;
 }
 
+/** Why TensorRT cannot parse a model sdq made for onnxruntime (recorded in the stamp, quoted by sdq build). */
+export const FUSED_ATTENTION = "attention fused into onnxruntime's com.microsoft MultiHeadAttention";
+export const UINT8_ACTIVATIONS = 'uint8 Q/DQ activations (TensorRT takes int8 with zero point 0)';
+export const WEIGHT_ONLY_INT8 = "weight-only INT8 over FP16 activations (W8A16, for onnxruntime's WebGPU provider)";
+
+/** The stamp's entry for an INT8 UNet quantized with `activationType` (uint8 also fuses attention, as quantizeUnet does). */
+export function int8Unet(activationType: 'uint8' | 'int8'): MadeComponent {
+  return activationType === 'int8' ? { precision: 'int8' } : { precision: 'int8', onnxruntimeOnly: `${UINT8_ACTIVATIONS}, ${FUSED_ATTENTION}` };
+}
+
+/**
+ * Stamp entries for the components convertModelDir made (`fused`: attention blocks fused per component): their
+ * precision, onnxruntime-only where attention became MultiHeadAttention or the weights are weight-only INT8.
+ */
+export function convertedComponents(fused: ReadonlyMap<string, number>, precision: Precision, weightOnlyInt8 = false): Record<string, MadeComponent> {
+  const made: Record<string, MadeComponent> = {};
+  for (const [c, n] of fused) {
+    const why = [...(weightOnlyInt8 ? [WEIGHT_ONLY_INT8] : []), ...(n > 0 ? [FUSED_ATTENTION] : [])];
+    made[c] = { precision, ...(why.length ? { onnxruntimeOnly: why.join(', ') } : {}) };
+  }
+  return made;
+}
+
+/**
+ * A component copied as it is from `dir`: what `dir`'s stamp says it is, else FP32 (a dir sdq did not make is an
+ * export).
+ */
+export async function copiedComponent(dir: string, component: string): Promise<MadeComponent> {
+  return (await readMadeFrom(dir))?.contents?.components[component] ?? { precision: 'fp32' };
+}
+
 async function makeDir(
-  precision: 'fp16' | 'int8',
   source: string,
   target: string,
   recipe: unknown,
   reuse: boolean,
-  fill: (tmp: string) => Promise<string[]>,
+  fill: (tmp: string) => Promise<{ notes: string[]; contents: MadeDirContents }>,
 ): Promise<{ reused: boolean; notes: string[]; ms: number }> {
-  const stamp: MadeFrom = { source: path.resolve(source), fingerprint: await fingerprintDir(source), recipe, sdq: SDQ_VERSION, layout: MADE_DIR_LAYOUT };
+  const stamp = await madeFromNow(source, recipe);
   // The notes of how a dir was made (calibration, measured choices) live in it, so a reused dir reports them too.
   const notesFile = path.join(target, NOTES_FILE);
   if (reuse && (await isFresh(target, stamp))) {
@@ -153,12 +179,11 @@ async function makeDir(
   }
   const t0 = performance.now();
   const notes = await writeDirAtomic(target, async (tmp) => {
-    const n = await fill(tmp);
+    const { notes: n, contents } = await fill(tmp);
     await fs.writeFile(path.join(tmp, NOTES_FILE), `${JSON.stringify(n, null, 2)}\n`);
-    await fs.writeFile(path.join(tmp, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
+    await writeMadeFrom(tmp, { ...stamp, contents });
     return n;
   });
-  void precision;
   return { reused: false, notes, ms: performance.now() - t0 };
 }
 
@@ -179,10 +204,13 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
   if (precisions.includes('fp16')) {
     const target = path.join(outDir, 'fp16');
     const fp16Options = { keepIoTypes: options.fp16?.keepIoTypes ?? true, blockOps: [...(options.fp16?.blockOps ?? [])], fuseAttention: options.fp16?.fuseAttention ?? true };
-    const r = await makeDir('fp16', modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
+    const r = await makeDir(modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
       const fused = await convertModelDir(modelDir, tmp, components, fp16Options, 'convert FP16', progress);
       const counts = [...fused].filter(([, n]) => n > 0).map(([c, n]) => `${c.replace('_', ' ')} ${n}`);
-      return counts.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${counts.join(', ')})`] : [];
+      return {
+        notes: counts.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${counts.join(', ')})`] : [],
+        contents: { madeBy: options.madeBy ?? 'sdq bench', precision: 'fp16', components: convertedComponents(fused, 'fp16') },
+      };
     });
     result.fp16 = target;
     result.timingsMs.fp16 = r.ms;
@@ -195,7 +223,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
     // Unset (undefined) overrides keep the default.
     const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
     const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };
-    const r = await makeDir('int8', modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
+    const r = await makeDir(modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
       const notes: string[] = [];
       const fp16Dir = result.fp16;
       const choices = fp16Dir ? await chooseFloatComponents(modelDir, fp16Dir, options.threads ?? 2) : [];
@@ -214,7 +242,9 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
             .join(', ')}`,
         );
       }
-      return notes;
+      const made: Record<string, MadeComponent> = {};
+      for (const c of components) made[c] = c === 'unet' ? int8Unet(recipe.policy?.activationType ?? 'uint8') : await copiedComponent(fromFp16.has(c) ? fp16Dir! : modelDir, c);
+      return { notes, contents: { madeBy: options.madeBy ?? 'sdq bench', precision: 'int8', components: made } };
     });
     result.int8 = target;
     result.timingsMs.int8 = r.ms;
@@ -255,9 +285,12 @@ async function prepareGpuModelDirs(options: PrepareOptions): Promise<Record<Prec
   for (const precision of options.precisions) {
     const recipe = recipes[precision];
     const target = path.join(options.outDir, recipe.folder);
-    const r = await makeDir(precision === 'fp16' ? 'fp16' : 'int8', options.modelDir, target, { gpu: recipe.options, components }, true, async (tmp) => {
-      await convertModelDir(options.modelDir, tmp, components, recipe.options, `${precision.toUpperCase()} for the GPU`, progress);
-      return [`${precision.toUpperCase()} on the GPU: ${recipe.label}`];
+    const r = await makeDir(options.modelDir, target, { gpu: recipe.options, components }, true, async (tmp) => {
+      const fused = await convertModelDir(options.modelDir, tmp, components, recipe.options, `${precision.toUpperCase()} for the GPU`, progress);
+      return {
+        notes: [`${precision.toUpperCase()} on the GPU: ${recipe.label}`],
+        contents: { madeBy: 'sdq bench --device', precision, components: convertedComponents(fused, precision, precision === 'int8') },
+      };
     });
     dirs[precision] = target;
     dirs.notes.push(...r.notes);
