@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import type { GenerateParams, GenerationTimings } from './generator.js';
 import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
-import { checkModelDir } from './model-dir.js';
+import { SdqError } from '@sdq/quant';
+import { checkModelDir, imageSizeProblem } from './model-dir.js';
 import { ensureWritableParent, writeFileAtomic } from './fs-atomic.js';
 import { openDiffusionGenerator } from './runtime/diffusion-generator.js';
 
@@ -16,7 +17,9 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
 }
 
 export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
-  await checkModelDir(modelDir);
+  const info = await checkModelDir(modelDir);
+  const problem = imageSizeProblem(info, options.width, options.height);
+  if (problem) throw new SdqError('INVALID_ARGUMENT', `size ${problem}`);
   if (options.out) await ensureWritableParent(options.out);
   const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
   try {

@@ -35,7 +35,8 @@ Options:
   --scheduler NAME      ddim, euler, euler_a, pndm, lms, dpmpp_2m, ... (default ddim)
   --guidance X          classifier-free guidance scale (default 5 on shapes-sd, else 7.5)
   --seed N              (default 42)
-  --size WxH            image size, multiples of 8 (default: the UNet's sample_size x 8)
+  --size WxH            image size, multiples of the model's size step: VAE factor x 2^(UNet
+                        downsamplings), 32 on shapes-sd, 64 on SD 1.5 (default: UNet sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
   --fidelity-prompts F  prompt file for the fidelity check, or "none" (default: 12 prompts of the model's language)
   --fidelity-steps N    steps for the fidelity generations (default: --steps; ${BUNDLED_FIDELITY_STEPS} on the bundled model)

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
+import { checkSizeFits } from './generation-options.js';
 import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption } from '../usage.js';
 
 export const calibrateCommand: Command = {
@@ -22,7 +23,8 @@ Options:
   --method M            minmax (default), percentile or entropy
   --samples N           UNet input sets to keep (default 40)
   --steps N             denoising steps per generation (default 10)
-  --size WxH            generation size (default: the UNet's sample_size x 8)
+  --size WxH            generation size, multiples of the model's size step as in "sdq generate"
+                        (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
 
 ${COMMON_HELP}
@@ -43,7 +45,8 @@ Examples:
     const steps = intOption(values, 'steps', name, 1);
     const threads = intOption(values, 'threads', name, 1);
     const size = sizeOption(values, name);
-    await checkModelDir(modelDir);
+    const info = await checkModelDir(modelDir);
+    if (size) checkSizeFits(info, size.width, size.height, name);
     const prompts = await readPromptFile(promptsFile);
     const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, onProgress: ctx.progress });
     if (ctx.json) ctx.printJson({ ok: true, ...r, prompts: prompts.length, method: method ?? 'minmax' });

@@ -20,7 +20,8 @@ Options:
   --scheduler NAME       ${Object.keys(SCHEDULERS).join(', ')} (default ddim)
   --guidance X           guidance scale; 1 disables the unconditional pass (default 5 on shapes-sd, else 7.5)
   --seed N               (default 42)
-  --size WxH             multiples of 8 (default: the UNet's sample_size x 8)
+  --size WxH             multiples of the model's size step: VAE factor x 2^(UNet downsamplings),
+                         32 on shapes-sd, 64 on SD 1.5 (default: the UNet's sample_size x 8)
   --threads N            onnxruntime intra-op threads (default 2)
   --out FILE             PNG to write (default out.png)
 

@@ -1,7 +1,7 @@
 // What `sdq generate` and `sdq bench` both take to generate an image: the model dir (default: the bundled
 // shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
 import * as path from 'node:path';
-import { checkModelDir, readPromptLanguage, SCHEDULERS } from '@sdq/pipeline';
+import { checkModelDir, imageSizeProblem, readPromptLanguage, SCHEDULERS, type ModelDirInfo } from '@sdq/pipeline';
 import { type OptionSpec, type OptionValues, UsageError, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
 import { defaultModelDir } from '../fixtures.js';
 
@@ -36,6 +36,12 @@ export interface GenerationSettings {
   threads: number | undefined;
 }
 
+/** A --size the model cannot generate is a usage error naming the sizes that work (checked before any work). */
+export function checkSizeFits(info: ModelDirInfo, width: number, height: number, command: string): void {
+  const problem = imageSizeProblem(info, width, height);
+  if (problem) throw new UsageError(`--size ${problem}`, command);
+}
+
 /** Reads and checks the generation options; the image size defaults to the UNet's sample size x 8. */
 export async function readGenerationSettings(
   values: OptionValues,
@@ -54,8 +60,9 @@ export async function readGenerationSettings(
   const modelDir = path.resolve(cwd, modelArg ?? defaultModelDir(cwd));
   const info = await checkModelDir(modelDir);
   const language = await readPromptLanguage(modelDir);
-  const side = (info.sampleSize ?? 64) * 8;
+  const side = (info.sampleSize ?? 64) * info.sizeMultiple.vaeFactor;
   const { width, height } = size ?? { width: side, height: side };
+  checkSizeFits(info, width, height, command);
   return {
     modelDir,
     info,

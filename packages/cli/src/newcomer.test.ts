@@ -1,0 +1,102 @@
+// A newcomer's first hour, walked through the CLI: the entry point right after `npm ci`, sizes the model can make,
+// --json on every failure, files that are not what they claim, honest progress and outputs, and warnings.
+import { execFile } from 'node:child_process';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { runSdq } from './testing.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const cliDir = path.join(root, 'packages/cli');
+const tiny = path.join(root, 'fixtures/models/tiny-sd');
+const shapes = path.join(root, 'fixtures/models/shapes-sd');
+const run = promisify(execFile);
+
+let work: string;
+beforeAll(async () => {
+  work = await fs.mkdtemp(path.join(os.tmpdir(), 'sdq-newcomer-'));
+});
+afterAll(async () => {
+  await fs.rm(work, { recursive: true, force: true });
+});
+
+/** stderr without the plain progress lines. */
+function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.length > 0 && !/: (\d+ steps?\.\.\.|done \d+\/\d+)/.test(l));
+}
+
+describe('the entry point after npm ci', () => {
+  it('the sdq bin is a committed file in the package (npm links it at install time) and ships in the tarball', async () => {
+    const pkg = JSON.parse(await fs.readFile(path.join(cliDir, 'package.json'), 'utf8')) as { bin: Record<string, string>; files: string[] };
+    const bin = path.join(cliDir, pkg.bin.sdq);
+    await fs.access(bin, fsConstants.X_OK);
+    expect(path.relative(cliDir, bin).split(path.sep)[0]).not.toBe('dist'); // build outputs do not exist at install time
+    expect(pkg.files).toContain(path.relative(cliDir, bin).split(path.sep)[0]);
+    const { stdout } = await run('git', ['ls-files', '-s', path.relative(root, bin)], { cwd: root });
+    expect(stdout).toMatch(/^100755 /); // tracked, executable
+    // `npm run sdq -- ...` runs the same file from the repository root
+    const rootPkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(rootPkg.scripts.sdq).toBe(`node ${path.relative(root, bin)}`);
+  });
+
+  it('as published: runs dist/sdq.js with the arguments; without it, one line saying what to do', async () => {
+    const pkg = path.join(work, 'published');
+    await fs.mkdir(path.join(pkg, 'bin'), { recursive: true });
+    await fs.copyFile(path.join(cliDir, 'bin', 'sdq.js'), path.join(pkg, 'bin', 'sdq.js'));
+    await fs.writeFile(path.join(pkg, 'package.json'), '{"type":"module"}');
+    const missing = await run(process.execPath, [path.join(pkg, 'bin', 'sdq.js'), '--help']).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in missing && missing.code).toBe(1);
+    expect(missing.stderr).toBe(`sdq: ${path.join(pkg, 'dist', 'sdq.js')} is missing; reinstall @sdq/cli\n`);
+    await fs.mkdir(path.join(pkg, 'dist'));
+    await fs.writeFile(path.join(pkg, 'dist', 'sdq.js'), 'process.stdout.write(JSON.stringify(process.argv.slice(2)));\n');
+    const ok = await run(process.execPath, [path.join(pkg, 'bin', 'sdq.js'), 'inspect', '--json']);
+    expect(JSON.parse(ok.stdout)).toEqual(['inspect', '--json']);
+  });
+
+  it('in the checkout: builds the CLI when needed and runs it (node packages/cli/bin/sdq.js --version)', async () => {
+    const r = await run(process.execPath, [path.join(cliDir, 'bin', 'sdq.js'), '--version'], { cwd: work });
+    expect(r.stdout).toBe('0.1.0\n');
+    await fs.access(path.join(cliDir, 'dist', 'sdq.js'));
+  });
+});
+
+describe('image sizes come from the model', () => {
+  it.each([
+    ['generate', shapes, '136x136', /^sdq generate: --size 136x136 does not fit shapes-sd: width and height must be multiples of 32 \(VAE factor 8 x 2\^2 UNet downsamplings\); nearest: width 128 or 160, height 128 or 160/],
+    ['bench', tiny, '72x64', /^sdq bench: --size 72x64 does not fit tiny-sd: width and height must be multiples of 16 \(VAE factor 8 x 2\^1 UNet downsamplings\); nearest: width 64 or 80, height 64 /],
+    ['calibrate', tiny, '64x40', /^sdq calibrate: --size 64x40 does not fit tiny-sd: .* multiples of 16 .*height 32 or 48/],
+  ])('sdq %s %s --size %s: usage error before any work, naming the sizes that work', async (command, model, size, pattern) => {
+    const out = path.join(work, `size-${command}`);
+    const extra = command === 'calibrate' ? ['--prompts', path.join(root, 'packages/calib/prompts/default.txt'), '--out', out] : command === 'bench' ? ['--cache', out] : ['--out', `${out}.png`];
+    const r = await runSdq([command, model, '--size', size, ...extra]);
+    expect(r.code).toBe(2);
+    expect(errorLines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+
+  it('a size that fits (80x64 on tiny-sd, not square) generates', async () => {
+    const out = path.join(work, 'fits.png');
+    const r = await runSdq(['generate', tiny, '--size', '80x64', '--steps', '1', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: true, width: 80, height: 64 });
+  });
+});
+
+describe('--json answers every failure on stdout', () => {
+  it.each([
+    [['generate', tiny, '--bogus', '--json'], /^Unknown option '--bogus'/],
+    [['bench', tiny, '--runs', '0', '--json'], /^--runs must be an integer >= 1/],
+    [['generate', tiny, '--size', '136x136', '--json'], /^--size 136x136 does not fit tiny-sd/],
+    [['nope', '--json'], /^unknown command "nope"/],
+  ])('%j: exit 2, {"ok":false,"error":{"code":"USAGE",...}}', async (argv, message) => {
+    const r = await runSdq(argv, { cwd: work });
+    expect(r.code).toBe(2);
+    const j = JSON.parse(r.stdout) as { ok: boolean; error: { code: string; message: string } };
+    expect(j).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    expect(j.error.message).toMatch(message);
+    expect(errorLines(r.stderr)).toHaveLength(1); // the one-line error stays on stderr for people
+  });
+});
