@@ -100,3 +100,39 @@ describe('--json answers every failure on stdout', () => {
     expect(errorLines(r.stderr)).toHaveLength(1); // the one-line error stays on stderr for people
   });
 });
+
+/** A real 4x4 PNG's first bytes (signature + IHDR); enough for any reader that looks. */
+const PNG_HEAD = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 4, 0, 0, 0, 4, 8, 2, 0, 0, 0]);
+
+describe('files that are not what they claim get one line saying what they are', () => {
+  it('a PNG as --prompts: calibrate fails naming it, writes nothing', async () => {
+    const png = path.join(work, 'cat.png');
+    await fs.writeFile(png, PNG_HEAD);
+    const out = path.join(work, 'calib-png');
+    const r = await runSdq(['calibrate', tiny, '--prompts', png, '--out', out, '--json']);
+    expect(r.code).toBe(1);
+    expect(errorLines(r.stderr)).toEqual([`sdq calibrate: prompt file ${png} is a PNG image, not a text file; pass a .txt file (one prompt per line) or a .jsonl file ({"prompt": ...} per line)`]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'BAD_FORMAT' } });
+    await expect(fs.access(out)).rejects.toThrow();
+  });
+
+  it('a PNG renamed to .onnx: quantize blames the file, not the calibration', async () => {
+    const fake = path.join(work, 'unet.onnx');
+    await fs.writeFile(fake, PNG_HEAD);
+    const r = await runSdq(['quantize', fake, path.join(work, 'unet-int8.onnx'), '--calibration', path.join(work, 'no-calibration')]);
+    expect(r.code).toBe(1);
+    expect(errorLines(r.stderr)).toEqual([`sdq quantize: UNet ${fake} is a PNG image, not an ONNX model; pass a UNet .onnx file or a model dir`]);
+  });
+
+  it('an ONNX model as --calibration, and a PNG as a model dir\'s UNet', async () => {
+    const unet = path.join(tiny, 'unet', 'model.onnx');
+    const q = await runSdq(['quantize', unet, path.join(work, 'q.onnx'), '--calibration', unet]);
+    expect(errorLines(q.stderr)).toEqual([`sdq quantize: calibration ${unet} is an ONNX model (protobuf), not a NumPy .npz archive; pass the --out dir of "sdq calibrate", its unet_inputs.npz or its ranges.json`]);
+    const dir = path.join(work, 'png-unet');
+    await fs.cp(tiny, dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'unet', 'model.onnx'), PNG_HEAD);
+    const g = await runSdq(['generate', dir, '--out', path.join(work, 'png-unet.png')]);
+    expect(g.code).toBe(1);
+    expect(errorLines(g.stderr)).toEqual([`sdq generate: unet model ${path.join(dir, 'unet', 'model.onnx')} is a PNG image, not an ONNX model; re-export or re-copy the unet folder`]);
+  });
+});

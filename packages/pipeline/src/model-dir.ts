@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { sizeOnDisk } from './fs-atomic.js';
+import { expectFileKind } from './file-kind.js';
 
 /** ONNX components a text-to-image run needs. */
 export const ONNX_COMPONENTS = ['text_encoder', 'unet', 'vae_decoder'] as const;
@@ -90,6 +91,7 @@ export async function checkModelDir(dir: string): Promise<ModelDirInfo> {
     if (mst.size === 0) {
       throw new SdqError('BAD_FORMAT', `${modelPath} is empty; re-export or re-copy the ${component} component`);
     }
+    await expectFileKind(modelPath, 'onnx', `${component} model`, `re-export or re-copy the ${component} folder`);
     models[component] = modelPath;
   }
   for (const [folder, files] of [['tokenizer', ['vocab.json', 'merges.txt']], ['scheduler', ['scheduler_config.json']]] as const) {

@@ -7,6 +7,7 @@ import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type Mod
 import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { checkModelDir } from './model-dir.js';
+import { expectFileKind } from './file-kind.js';
 import { CALIBRATED_FOR, sha256File } from './int8.js';
 
 export interface QuantizeOptions {
@@ -42,7 +43,11 @@ async function resolveCalibration(arg: string, recalibrate: boolean): Promise<st
   } catch {
     throw new SdqError('NOT_FOUND', `calibration ${arg} does not exist; run "sdq calibrate <model dir> --prompts <file> --out <dir>" first and pass that dir`);
   }
-  if (!st.isDirectory()) return arg;
+  if (!st.isDirectory()) {
+    const expected = arg.toLowerCase().endsWith('.json') ? 'text' : arg.toLowerCase().endsWith('.npy') ? 'npy' : 'npz';
+    await expectFileKind(arg, expected, 'calibration', 'pass the --out dir of "sdq calibrate", its unet_inputs.npz or its ranges.json');
+    return arg;
+  }
   // Ranges already computed are used as they are, unless another --method asks to recalibrate from the inputs.
   for (const f of recalibrate ? ['unet_inputs.npz'] : ['ranges.json', 'unet_inputs.npz']) if (await exists(path.join(arg, f))) return path.join(arg, f);
   throw new SdqError('NOT_FOUND', `calibration dir ${arg} has neither unet_inputs.npz nor ranges.json; pass the --out dir of "sdq calibrate"`);
@@ -77,6 +82,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   const isDir = st.isDirectory();
   if (isDir) await checkModelDir(input);
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
+  if (!isDir) await expectFileKind(srcModel, 'onnx', 'UNet', 'pass a UNet .onnx file or a model dir');
   const calibration = await resolveCalibration(options.calibration, options.method !== undefined);
   await checkCalibratedFor(options.calibration, srcModel);
   await ensureWritableParent(output);
