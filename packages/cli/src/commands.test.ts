@@ -211,7 +211,7 @@ describe('commands that work', () => {
 
     const again = await runSdq(argv.filter((a) => a !== '--json'));
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^precision +mean ms +speed-up +median ms +p90 ms +UNet ms\/step +size +PSNR dB +SSIM +max abs diff +fidelity$/m);
+    expect(again.stdout).toMatch(/^precision +mean ms +speed-up +median ms +p90 ms +UNet ms\/step +size +PSNR dB +SSIM +max abs diff +fidelity +colour$/m);
     expect(again.stdout).toMatch(/note: reused FP16 and INT8 model dir\(s\)/);
     // how the INT8 dir was made is reported on reuse too: calibration and the measured float components
     expect(again.stdout).toMatch(/note: INT8: UNet calibrated \(\w+\) on \d+ UNet input sets/);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
+import { onnxFileBytes } from './model-dir.js';
 
 export interface ConvertOptions {
   /** 'fp16', or 'fp32' for the attention fusion alone (needs fuseAttention). */
@@ -71,5 +72,6 @@ export async function convertPath(input: string, output: string, options: Conver
     await fs.rename(path.join(tmp, path.basename(output)), output);
   });
   await fs.rm(tmpDir, { recursive: true, force: true });
-  return { input, output, kind: 'model', bytesIn: await sizeOnDisk(input), bytesOut, ms: performance.now() - t0, ...(options.fuseAttention ? { fusedAttention: fusedCount } : {}) };
+  // Both sizes count the model with its external data (a 540 KB .onnx can carry 11 MB of weights next to it).
+  return { input, output, kind: 'model', bytesIn: await onnxFileBytes(input), bytesOut, ms: performance.now() - t0, ...(options.fuseAttention ? { fusedAttention: fusedCount } : {}) };
 }

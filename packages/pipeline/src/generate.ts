@@ -5,7 +5,7 @@ import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
 import { SdqError } from '@sdq/quant';
 import { checkModelDir, imageSizeProblem } from './model-dir.js';
-import { ensureWritableParent, writeFileAtomic } from './fs-atomic.js';
+import { ensureWritableFile, writeFileAtomic } from './fs-atomic.js';
 import { openDiffusionGenerator } from './runtime/diffusion-generator.js';
 
 export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
@@ -20,7 +20,7 @@ export async function generateImage(modelDir: string, options: GenerateImageOpti
   const info = await checkModelDir(modelDir);
   const problem = imageSizeProblem(info, options.width, options.height);
   if (problem) throw new SdqError('INVALID_ARGUMENT', `size ${problem}`);
-  if (options.out) await ensureWritableParent(options.out);
+  if (options.out) await ensureWritableFile(options.out);
   const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
   try {
     const { image, timings } = await generator.generate(options);

@@ -3,7 +3,7 @@ export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, f
 export type { ReportImages } from './report/index.js';
 export { encodePng, toUint8 } from './image.js';
 export type { RgbImage } from './image.js';
-export { judgeFidelity, fidelityPromptSet, readPromptLanguage, parseShapesPrompt, colourFraction } from './fidelity.js';
+export { judgeFidelity, fidelityPromptSet, readPromptLanguage, parseShapesPrompt, colourFraction, largestComponentFill, readShape, FIDELITY_RULE, SHAPE_RULE } from './fidelity.js';
 export type { PromptLanguage, FidelityVerdict } from './fidelity.js';
 export { latencyStats, percentile } from './stats.js';
 export type { LatencyStats } from './stats.js';
@@ -28,6 +28,7 @@ export { captureCalibrationSet, calibrationPrompts, calibrateModelDir, quantizeU
 export type { CalibrateOptions } from './int8.js';
 export type { Int8Recipe } from './int8.js';
 export { readPromptFile } from './prompts.js';
+export { generationWarnings, readModelFacts } from './model-warnings.js';
 export { buildEngines, resolvePrecisionDirs } from './engines.js';
 export type { BuildEnginesOptions, BuildEnginesSummary } from './engines.js';
 export { generateImage } from './generate.js';

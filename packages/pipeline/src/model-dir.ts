@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
+import { inspectModelFile } from '@sdq/onnx';
 import { sizeOnDisk } from './fs-atomic.js';
 import { expectFileKind } from './file-kind.js';
 
@@ -109,6 +110,16 @@ export async function checkModelDir(dir: string): Promise<ModelDirInfo> {
     sampleSize = undefined;
   }
   return { dir, name: path.basename(path.resolve(dir)), models, sampleSize, sizeMultiple: await readSizeMultiple(dir) };
+}
+
+/** Bytes on disk of one .onnx file and the external data files it references (each counted once). */
+export async function onnxFileBytes(file: string): Promise<number> {
+  const report = await inspectModelFile(file);
+  let total = (await fs.stat(file)).size;
+  for (const location of new Set(report.externalData.map((e) => e.location))) {
+    total += (await statOrUndefined(path.join(path.dirname(file), location)))?.size ?? 0;
+  }
+  return total;
 }
 
 /** Bytes on disk of the ONNX components (model.onnx + external data) a generation loads. */

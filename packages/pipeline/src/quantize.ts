@@ -6,7 +6,7 @@ import { inspectModelFile } from '@sdq/onnx';
 import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { checkModelDir } from './model-dir.js';
+import { checkModelDir, onnxFileBytes } from './model-dir.js';
 import { expectFileKind } from './file-kind.js';
 import { CALIBRATED_FOR, sha256File } from './int8.js';
 
@@ -134,6 +134,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   }
   return {
     input, output, kind: isDir ? 'dir' : 'model', quantizedNodes: counts.quantized, skippedNodes: counts.skipped,
-    bytesIn: await sizeOnDisk(isDir ? input : srcModel), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0,
+    // A single model counts with its external data, in and out.
+    bytesIn: isDir ? await sizeOnDisk(input) : await onnxFileBytes(srcModel), bytesOut: isDir ? await sizeOnDisk(output) : await onnxFileBytes(output), ms: performance.now() - t0,
   };
 }

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { generateImage, SCHEDULERS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { noExtraPositionals, stringOption } from '../usage.js';
-import { GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
+import { GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, printWarnings, readGenerationSettings } from './generation-options.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -36,6 +36,7 @@ Examples:
     noExtraPositionals(positionals, 1, name);
     const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, 25);
     const out = path.resolve(ctx.io.cwd, stringOption(values, 'out') ?? 'out.png');
+    printWarnings(g.warnings, ctx, name);
     ctx.writesTo(out);
     const result = await generateImage(g.modelDir, {
       prompt: g.prompt,
@@ -52,7 +53,7 @@ Examples:
     });
     const t = result.timings;
     if (ctx.json) {
-      ctx.printJson({ ok: true, out, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t });
+      ctx.printJson({ ok: true, out, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t, warnings: g.warnings });
       return;
     }
     ctx.io.stdout(

@@ -1,7 +1,8 @@
 // What `sdq generate` and `sdq bench` both take to generate an image: the model dir (default: the bundled
 // shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
 import * as path from 'node:path';
-import { checkModelDir, imageSizeProblem, readPromptLanguage, SCHEDULERS, type ModelDirInfo } from '@sdq/pipeline';
+import { checkModelDir, generationWarnings, imageSizeProblem, readPromptLanguage, SCHEDULERS, type ModelDirInfo } from '@sdq/pipeline';
+import type { CommandContext } from '../command.js';
 import { type OptionSpec, type OptionValues, UsageError, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
 import { defaultModelDir } from '../fixtures.js';
 
@@ -34,6 +35,8 @@ export interface GenerationSettings {
   width: number;
   height: number;
   threads: number | undefined;
+  /** Why the image will not show the prompt (random weights, a prompt outside the model's language). */
+  warnings: string[];
 }
 
 /** A --size the model cannot generate is a usage error naming the sizes that work (checked before any work). */
@@ -63,11 +66,12 @@ export async function readGenerationSettings(
   const side = (info.sampleSize ?? 64) * info.sizeMultiple.vaeFactor;
   const { width, height } = size ?? { width: side, height: side };
   checkSizeFits(info, width, height, command);
+  const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
   return {
     modelDir,
     info,
     language,
-    prompt: stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT),
+    prompt,
     negativePrompt: stringOption(values, 'negative-prompt') ?? '',
     steps,
     scheduler,
@@ -76,5 +80,11 @@ export async function readGenerationSettings(
     width,
     height,
     threads,
+    warnings: await generationWarnings(modelDir, prompt, language),
   };
+}
+
+/** Warnings go to stderr before the work starts (people see them; --json carries them in the result too). */
+export function printWarnings(warnings: readonly string[], ctx: CommandContext, command: string): void {
+  for (const w of warnings) ctx.io.stderr(`sdq ${command}: warning: ${w}\n`);
 }

@@ -10,7 +10,7 @@ import { encodeModel } from '../../proto/model.js';
 import type { ModelProto } from '../../proto/types.js';
 import { ExternalDataWriter } from '../external-data-writer.js';
 import { type SdConfig, type SdPresetName, resolveSdConfig } from './config.js';
-import { textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson, MODEL_INDEX_JSON, SCHEDULER_CONFIG_JSON } from './config-json.js';
+import { textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson, MODEL_INDEX_JSON, SCHEDULER_CONFIG_JSON, MODEL_FACTS_FILE, type ModelFacts } from './config-json.js';
 import type { SdBuildOptions } from './options.js';
 import { buildTextEncoder } from './text-encoder.js';
 import { buildUnet } from './unet.js';
@@ -41,6 +41,8 @@ export interface WriteSdModelDirOptions extends Omit<SdBuildOptions, 'externalDa
   externalDataThreshold?: number;
   /** Replace an existing folder. Default false (error if it exists). */
   overwrite?: boolean;
+  /** Called before each component is built (`done` of `total` written so far) and once at the end. */
+  onProgress?: (done: number, total: number, next: string | undefined) => void;
 }
 
 /** Summary of a written model dir. */
@@ -81,7 +83,9 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
     };
     const build = { ...options };
     const parameters = { textEncoder: 0, unet: 0, vaeDecoder: 0 };
+    const steps = ['text_encoder', 'unet', 'vae_decoder'];
     const component = (name: string, forceExternal: boolean, make: (o: SdBuildOptions) => ModelProto): number => {
+      options.onProgress?.(steps.indexOf(name), steps.length, name);
       const folder = sub(name);
       // A cheap structural build decides inline vs external before any weight is generated.
       const shape = make({ ...build, weights: 'shape-only' });
@@ -119,8 +123,10 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
     sub('scheduler');
     writeJson('scheduler/scheduler_config.json', SCHEDULER_CONFIG_JSON);
     writeJson('model_index.json', MODEL_INDEX_JSON);
+    writeJson(MODEL_FACTS_FILE, { weights: 'random', note: 'seeded random weights from sdq\'s graph builder: images are noise whatever the prompt' } satisfies ModelFacts);
     if (existsSync(target)) rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
+    options.onProgress?.(steps.length, steps.length, undefined);
     return { dir: target, parameters, files: files.sort() };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
