@@ -136,3 +136,104 @@ describe('files that are not what they claim get one line saying what they are',
     expect(errorLines(g.stderr)).toEqual([`sdq generate: unet model ${path.join(dir, 'unet', 'model.onnx')} is a PNG image, not an ONNX model; re-export or re-copy the unet folder`]);
   });
 });
+
+describe('progress, totals and outputs say what happened', () => {
+  it('a phase that reported only its start is shown finished when the next begins (quantize read/quantize/write)', async () => {
+    const calib = path.join(work, 'calib');
+    const prompts = path.join(work, 'prompts.txt');
+    await fs.writeFile(prompts, 'a cat on a sofa\n');
+    expect((await runSdq(['calibrate', tiny, '--prompts', prompts, '--out', calib, '--samples', '1', '--steps', '1', '--size', '64x64'])).code).toBe(0);
+    const plain = await runSdq(['quantize', path.join(tiny, 'unet', 'model.onnx'), path.join(work, 'unet-int8.onnx'), '--calibration', calib]);
+    expect(plain.code).toBe(0);
+    for (const phase of ['read', 'quantize', 'write']) expect(plain.stderr).toMatch(new RegExp(`^quantize ${phase}: done 1/1 in `, 'm'));
+    const tty = await runSdq(['quantize', path.join(tiny, 'unet', 'model.onnx'), path.join(work, 'unet-int8-tty.onnx'), '--calibration', calib], { tty: true });
+    expect(tty.stderr).not.toMatch(/\] 0\/1 [^\r]*\n/); // no bar left behind unfilled
+    for (const phase of ['read', 'quantize', 'write']) expect(tty.stderr).toContain(`quantize ${phase} [${'#'.repeat(24)}] 1/1`);
+  });
+
+  it('fixture create reports each component as it writes it', async () => {
+    const r = await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', path.join(work, 'fixture'), '--json'], { tty: true });
+    expect(r.code).toBe(0);
+    for (const c of ['text_encoder', 'unet', 'vae_decoder']) expect(r.stderr).toMatch(new RegExp(`fixture tiny \\[[#-]+\\] \\d/3 [^\\r]* writing ${c}`));
+    expect(r.stderr).toContain(`fixture tiny [${'#'.repeat(24)}] 3/3`);
+  });
+
+  it('convert of one .onnx with external data counts the data in both sizes', async () => {
+    const out = path.join(work, 'unet-fp16.onnx');
+    const r = await runSdq(['convert', path.join(tiny, 'unet', 'model.onnx'), out, '--to', 'fp16', '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout) as { bytesIn: number; bytesOut: number };
+    const size = async (f: string): Promise<number> => (await fs.stat(f)).size;
+    expect(j.bytesIn).toBe((await size(path.join(tiny, 'unet', 'model.onnx'))) + (await size(path.join(tiny, 'unet', 'weights.pb'))));
+    const written = (await fs.readdir(work)).filter((f) => f.startsWith('unet-fp16.onnx'));
+    expect(written.length).toBeGreaterThan(1); // the model and its external data
+    expect(j.bytesOut).toBe((await Promise.all(written.map((f) => size(path.join(work, f))))).reduce((a, b) => a + b, 0));
+    expect(j.bytesOut / j.bytesIn).toBeGreaterThan(0.4); // FP16 halves the weights, it does not grow them 20x
+    expect(j.bytesOut / j.bytesIn).toBeLessThan(0.6);
+  });
+
+  it('--out that is a directory, and a path on a file system that takes no files: one line, before generating', async () => {
+    const dir = path.join(work, 'an-existing-dir');
+    await fs.mkdir(dir);
+    const d = await runSdq(['generate', tiny, '--size', '64x64', '--out', dir]);
+    expect(d.code).toBe(1);
+    expect(errorLines(d.stderr)).toEqual([`sdq generate: cannot write ${dir}: it is a directory; pass a file path such as ${path.join(dir, 'image.png')}`]);
+    expect(d.stderr).not.toMatch(/generate: \d+ steps/); // nothing was generated
+    const p = await runSdq(['generate', tiny, '--size', '64x64', '--out', '/proc/x.png']);
+    expect(p.code).toBe(1);
+    expect(errorLines(p.stderr)).toEqual(['sdq generate: cannot write /proc/x.png: /proc does not accept new files (a virtual or special file system); choose another path']);
+    expect(p.stderr).not.toMatch(/generate: \d+ steps/);
+  });
+
+  it('bench: total is the wall time of the whole command, and a second run says it replaced the first report', async () => {
+    const argv = ['bench', tiny, '--precisions', 'fp32', '--runs', '1', '--warmup', '0', '--steps', '1', '--size', '64x64', '--cache', path.join(work, 'bench-cache'), '--report', path.join(work, 'bench-report')];
+    const first = await runSdq(argv);
+    expect(first.code).toBe(0);
+    // the whole command in parts: making the model dirs (FP32 only: nothing to make) + the benchmark + the report
+    const total = /^total ([\d.]+) s wall: model dirs ([\d.]+) s, benchmark ([\d.]+) s, report ([\d.]+) s$/m.exec(first.stdout);
+    expect(total).not.toBeNull();
+    const [wall, ...parts] = total!.slice(1).map(Number);
+    expect(Math.abs(wall - parts.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(0.15); // each part rounded to 0.1 s
+    expect(first.stdout).toMatch(/^report: \S+report\.html$/m);
+    const createdAt = (JSON.parse(await fs.readFile(path.join(work, 'bench-report', 'report.json'), 'utf8')) as { createdAt: string }).createdAt;
+    const second = await runSdq(argv);
+    expect(second.stdout).toContain(`report.html (replaced the report of the run of ${createdAt}; pass --report DIR to keep both)\n`);
+  });
+});
+
+describe('warnings when the image will not show the prompt', () => {
+  it('a random-weight model (tiny-sd): generate warns on stderr and in --json; bench notes it in the report', async () => {
+    const r = await runSdq(['generate', tiny, '--size', '64x64', '--steps', '1', '--out', path.join(work, 'noise.png'), '--json']);
+    expect(r.code).toBe(0);
+    const warning = 'tiny-sd has random weights (sdq-model.json): its images are noise whatever the prompt; it measures speed and conversion, not image quality';
+    expect(r.stderr).toContain(`sdq generate: warning: ${warning}\n`);
+    expect(JSON.parse(r.stdout).warnings).toEqual([warning]);
+    const b = await runSdq(['bench', tiny, '--precisions', 'fp32', '--runs', '1', '--warmup', '0', '--steps', '1', '--size', '64x64', '--cache', path.join(work, 'warn-cache')]);
+    expect(b.stdout).toContain(`note: ${warning}`);
+  });
+
+  it('a prompt outside shapes-sd\'s language warns; one inside it does not', async () => {
+    const off = await runSdq(['generate', shapes, '--prompt', 'a cat on a sofa', '--steps', '1', '--out', path.join(work, 'cat.png')]);
+    expect(off.code).toBe(0);
+    expect(off.stderr).toMatch(/^sdq generate: warning: "a cat on a sofa" is outside shapes-sd's prompt language \("a COLOUR SHAPE on a COLOUR background", colours red, .*\): the image will not follow it; try e\.g\. "a red circle on a green background"$/m);
+    const on = await runSdq(['generate', shapes, '--prompt', 'a red circle on a blue background', '--steps', '1', '--out', path.join(work, 'circle.png')]);
+    expect(on.stderr).not.toContain('warning');
+  });
+});
+
+describe('prompt fidelity judges colour and shape', () => {
+  it('sdq bench on shapes-sd: verdicts read the drawn shape; the table shows fidelity and colour-only, the legend the rule', async () => {
+    const prompts = path.join(work, 'fidelity.txt');
+    await fs.writeFile(prompts, 'a yellow circle on a blue background\na red triangle on a blue background\n');
+    const argv = ['bench', shapes, '--precisions', 'fp32', '--runs', '1', '--warmup', '0', '--steps', '1', '--fidelity-prompts', prompts, '--fidelity-steps', '10', '--cache', path.join(work, 'fid-cache'), '--report', path.join(work, 'fid-report')];
+    const r = await runSdq(argv);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^FP32 .* 2\/2 +2\/2$/m);
+    expect(r.stdout).toMatch(/^fidelity = faithful images \/ prompts \(10 steps\); faithful = right colours .* and right shape, read from the largest 4-connected shape-coloured region/m);
+    const report = JSON.parse(await fs.readFile(path.join(work, 'fid-report', 'report.json'), 'utf8')) as { precisions: { fidelity: { verdicts: { shape: string; fill: number; cornerGap: number; cornerSpread: number }[] } }[] };
+    expect(report.precisions[0].fidelity.verdicts.map((v) => v.shape)).toEqual(['circle', 'triangle']);
+    const md = await fs.readFile(path.join(work, 'fid-report', 'report.md'), 'utf8');
+    expect(md).toMatch(/\| fidelity \| colour \|/);
+    expect(md).toContain('and right shape, read from the largest 4-connected shape-coloured region');
+  });
+});

@@ -9,7 +9,7 @@ export { latencyStats, percentile } from './stats.js';
 export type { LatencyStats } from './stats.js';
 export { checkModelDir, modelBytes, imageSizeProblem, ONNX_COMPONENTS } from './model-dir.js';
 export type { ModelDirInfo, OnnxComponent, SizeMultiple } from './model-dir.js';
-export { writeFileAtomic, writeDirAtomic, assertWritableParent, ensureWritableParent, sizeOnDisk } from './fs-atomic.js';
+export { writeFileAtomic, writeDirAtomic, assertWritableParent, ensureWritableParent, ensureWritableFile, sizeOnDisk } from './fs-atomic.js';
 export { PRECISIONS } from './types.js';
 export type { Precision, BenchmarkReport, PrecisionResult, StageTimes, ImageQuality, FidelityResult, MachineInfo } from './types.js';
 export { benchmark } from './benchmark.js';

@@ -1,6 +1,6 @@
 // sdq generate: one image from a prompt (default model: the bundled shapes-sd).
 import * as path from 'node:path';
-import { generateImage, SCHEDULERS } from '@sdq/pipeline';
+import { ensureWritableFile, generateImage, SCHEDULERS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { noExtraPositionals, stringOption } from '../usage.js';
 import { GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, printWarnings, readGenerationSettings } from './generation-options.js';
@@ -36,6 +36,7 @@ Examples:
     noExtraPositionals(positionals, 1, name);
     const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, 25);
     const out = path.resolve(ctx.io.cwd, stringOption(values, 'out') ?? 'out.png');
+    await ensureWritableFile(out); // an output that cannot be written fails first, alone
     printWarnings(g.warnings, ctx, name);
     ctx.writesTo(out);
     const result = await generateImage(g.modelDir, {
