@@ -151,11 +151,14 @@ describe('progress, totals and outputs say what happened', () => {
     for (const phase of ['read', 'quantize', 'write']) expect(tty.stderr).toContain(`quantize ${phase} [${'#'.repeat(24)}] 1/1`);
   });
 
-  it('fixture create reports each component as it writes it', async () => {
+  it('fixture create reports MiB of weights written, per component, up to a full bar', async () => {
     const r = await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', path.join(work, 'fixture'), '--json'], { tty: true });
     expect(r.code).toBe(0);
-    for (const c of ['text_encoder', 'unet', 'vae_decoder']) expect(r.stderr).toMatch(new RegExp(`fixture tiny \\[[#-]+\\] \\d/3 [^\\r]* writing ${c}`));
-    expect(r.stderr).toContain(`fixture tiny [${'#'.repeat(24)}] 3/3`);
+    // tiny: 1.61M + 1.43M + 0.22M parameters = 13.0 MB = 12.4 MiB of float32 weights, 13 on the bar
+    // (the bar redraws at most every 50 ms, so not every event shows)
+    expect(r.stderr).toMatch(/fixture tiny \[-+\] 0\/13 [^\r]* MiB of weights, writing text_encoder/);
+    expect(r.stderr).toMatch(/fixture tiny \[#+-+\] ([1-9]|1[0-2])\/13 [^\r]* MiB of weights, writing (unet|vae_decoder)/);
+    expect(r.stderr).toContain(`fixture tiny [${'#'.repeat(24)}] 13/13`);
   });
 
   it('convert of one .onnx with external data counts the data in both sizes', async () => {

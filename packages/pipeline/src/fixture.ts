@@ -25,7 +25,13 @@ export async function createFixture(
     tokenizerDir: options.tokenizerDir,
     seed: options.seed,
     overwrite: options.overwrite,
-    onProgress: (done, total, next) => options.onProgress?.({ task, done, total, detail: next ? `writing ${next}` : undefined }),
+    // In MiB of weights: the UNet's stream moves the bar during the minutes an sd15 build holds the event loop.
+    // The bar is full only once everything is written (rounding must not finish it early).
+    onProgress: (done, total, component) => {
+      const totalMiB = Math.max(1, Math.ceil(total / 2 ** 20));
+      const doneMiB = done >= total ? totalMiB : Math.min(Math.floor(done / 2 ** 20), totalMiB - 1);
+      options.onProgress?.({ task, done: doneMiB, total: totalMiB, detail: `MiB of weights${component ? `, writing ${component}` : ''}` });
+    },
   });
   return { ...summary, bytes: await sizeOnDisk(summary.dir), ms: performance.now() - t0 };
 }
