@@ -182,6 +182,10 @@ describe('progress, totals and outputs say what happened', () => {
     expect(d.code).toBe(1);
     expect(errorLines(d.stderr)).toEqual([`sdq generate: cannot write ${dir}: it is a directory; pass a file path such as ${path.join(dir, 'image.png')}`]);
     expect(d.stderr).not.toMatch(/generate: \d+ steps/); // nothing was generated
+    // a model file's <out> likewise, before converting (quantize shares the check)
+    const unet = path.join(tiny, 'unet', 'model.onnx');
+    const c = await runSdq(['convert', unet, dir, '--to', 'fp16']);
+    expect(errorLines(c.stderr)).toEqual([`sdq convert: cannot write ${dir}: it is a directory; pass a file path such as ${path.join(dir, 'model.onnx')}`]);
     const p = await runSdq(['generate', tiny, '--size', '64x64', '--out', '/proc/x.png']);
     expect(p.code).toBe(1);
     expect(errorLines(p.stderr)).toEqual(['sdq generate: cannot write /proc/x.png: /proc does not accept new files (a virtual or special file system); choose another path']);

@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
+import { writeDirAtomic, ensureWritableFile, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir } from './quantize-model-dir.js';
 import { onnxFileBytes } from './model-dir.js';
 
@@ -40,7 +40,8 @@ export async function convertPath(input: string, output: string, options: Conver
     throw new SdqError('NOT_FOUND', `${input} does not exist; pass an .onnx file or a model dir`);
   }
   const t0 = performance.now();
-  await ensureWritableParent(output);
+  // A model file's output must not be an existing directory (a dir's output replaces one).
+  await (st.isDirectory() ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
   if (st.isDirectory() && options.to === 'fp32') {
     // Every ONNX component with its attention fused, the rest (tokenizer, scheduler, configs) copied.
     const components = await onnxComponents(input);

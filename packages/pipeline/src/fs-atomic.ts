@@ -51,10 +51,13 @@ export async function assertWritableParent(target: string): Promise<void> {
   await fs.rm(probe, { force: true });
 }
 
-/** Fail early when `target` cannot be written as a file: it is an existing directory, or its parent is not writable. */
-export async function ensureWritableFile(target: string): Promise<void> {
+/**
+ * Fail early when `target` cannot be written as a file: it is an existing directory (the error suggests
+ * `<target>/<exampleName>`), or its parent is not writable.
+ */
+export async function ensureWritableFile(target: string, exampleName = 'image.png'): Promise<void> {
   const st = await fs.stat(target).catch(() => undefined);
-  if (st?.isDirectory()) throw new SdqError('IO_ERROR', `cannot write ${target}: it is a directory; pass a file path such as ${path.join(target, 'image.png')}`);
+  if (st?.isDirectory()) throw new SdqError('IO_ERROR', `cannot write ${target}: it is a directory; pass a file path such as ${path.join(target, exampleName)}`);
   await ensureWritableParent(target);
 }
 

@@ -5,7 +5,7 @@ import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
 import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
-import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
+import { writeDirAtomic, ensureWritableFile, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { checkModelDir, onnxFileBytes } from './model-dir.js';
 import { expectFileKind } from './file-kind.js';
 import { CALIBRATED_FOR, sha256File } from './int8.js';
@@ -85,7 +85,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   if (!isDir) await expectFileKind(srcModel, 'onnx', 'UNet', 'pass a UNet .onnx file or a model dir');
   const calibration = await resolveCalibration(options.calibration, options.method !== undefined);
   await checkCalibratedFor(options.calibration, srcModel);
-  await ensureWritableParent(output);
+  await (isDir ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
   const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
