@@ -1,6 +1,7 @@
 // docs/cli.md's transcripts are tests: every `$ sdq ...` block runs (in document order, from a scratch copy of the
 // repository root) and its output must have the documented shape: the same lines, the same counts and sizes, any
-// timings (a number followed by s, ms or ms/step). A line "..." in the docs stands for any number of lines.
+// timings (a number followed by s, ms or ms/step). A line "..." in the docs stands for any number of lines; a block
+// after `<!-- docs-test: skip (why) -->` is not run.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,19 +21,25 @@ interface Step {
   expected: string[];
 }
 
-/** The transcript blocks: fenced blocks whose lines include "$ sdq ...". */
+/**
+ * The transcript blocks: fenced blocks whose lines include "$ sdq ...", unless the line before the fence is
+ * `<!-- docs-test: skip (why) -->` (a run this machine cannot repeat, e.g. on a GPU).
+ */
 function transcripts(markdown: string): Step[][] {
   const blocks: Step[][] = [];
-  const fences = markdown.split(/^\s*```[a-z]*\s*$/m).filter((_, i) => i % 2 === 1);
-  for (const block of fences) {
-    const raw = block.split('\n').filter((l) => l.trim().length > 0);
+  const lines = markdown.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*```/.test(lines[i])) continue;
+    const open = i;
+    while (++i < lines.length && !/^\s*```/.test(lines[i]));
+    const skipped = open > 0 && /^\s*<!-- docs-test: skip\b/.test(lines[open - 1]);
+    const raw = lines.slice(open + 1, i).filter((l) => l.trim().length > 0);
     const first = raw.find((l) => l.trim().startsWith('$ sdq '));
-    if (!first) continue;
+    if (!first || skipped) continue;
     // a block inside a list item is indented: the first command's indentation is the block's
     const indent = first.length - first.trimStart().length;
-    const lines = raw.map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)));
     const steps: Step[] = [];
-    for (const line of lines) {
+    for (const line of raw.map((l) => l.slice(Math.min(indent, l.length - l.trimStart().length)))) {
       const t = line.trim();
       if (t.startsWith('$ ')) steps.push({ command: t.slice(2), expected: [] });
       else steps.at(-1)?.expected.push(line.trimEnd());

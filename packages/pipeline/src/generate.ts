@@ -1,5 +1,6 @@
 // generateImage: one text-to-image run to a PNG file (written atomically), with timings.
 import * as path from 'node:path';
+import type { Device } from '@sdq/diffusion';
 import type { GenerateParams, GenerationTimings } from './generator.js';
 import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
@@ -11,6 +12,8 @@ import { openDiffusionGenerator } from './runtime/diffusion-generator.js';
 export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
   scheduler: string;
   threads?: number;
+  /** Where the sessions run (default cpu). */
+  device?: Device;
   /** PNG path; nothing is written when omitted. */
   out?: string;
   onStep?: (step: number, total: number) => void;
@@ -21,7 +24,7 @@ export async function generateImage(modelDir: string, options: GenerateImageOpti
   const problem = imageSizeProblem(info, options.width, options.height);
   if (problem) throw new SdqError('INVALID_ARGUMENT', `size ${problem}`);
   if (options.out) await ensureWritableFile(options.out);
-  const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
+  const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2, ...(options.device !== undefined && { device: options.device }) });
   try {
     const { image, timings } = await generator.generate(options);
     if (options.out) await writeFileAtomic(path.resolve(options.out), encodePng(image));

@@ -1,4 +1,5 @@
 // The seam between the benchmark and @sdq/diffusion: one text-to-image call with per-stage timings.
+import type { Device } from '@sdq/diffusion';
 import type { RgbImage } from './image.js';
 
 export interface GenerateParams {
@@ -39,4 +40,5 @@ export interface Generator {
   dispose(): Promise<void>;
 }
 
-export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number }) => Promise<Generator>;
+/** `device`: where the sessions run (default cpu); see @sdq/diffusion's Device. */
+export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number; device?: Device }) => Promise<Generator>;

@@ -1,5 +1,8 @@
 // @sdq/pipeline public API: compose the packages into quantize / build / generate / benchmark, and report.
-export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, TABLE_HEADER, STAGE_HEADER } from './report/index.js';
+export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, machineLine, TABLE_HEADER, STAGE_HEADER } from './report/index.js';
+// Devices: where onnxruntime runs (re-exported so apps need only @sdq/pipeline).
+export { DEVICES, isDevice, gpuName } from '@sdq/diffusion';
+export type { Device } from '@sdq/diffusion';
 export type { ReportImages } from './report/index.js';
 export { encodePng, toUint8 } from './image.js';
 export type { RgbImage } from './image.js';

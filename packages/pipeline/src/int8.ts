@@ -1,5 +1,6 @@
 // INT8: capture real UNet inputs from FP32 generations (@sdq/calib's capture over this package's generator),
 // calibrate, and write a QDQ UNet with @sdq/calib's quantizeUnet and its default policy.
+import type { Device } from '@sdq/diffusion';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -84,6 +85,8 @@ export interface CaptureOptions {
   width: number;
   height: number;
   threads: number;
+  /** Where the FP32 generations run (default cpu); statistics are collected on the CPU. */
+  device?: Device;
   onProgress?: ProgressListener;
 }
 
@@ -99,6 +102,7 @@ export async function captureCalibrationSet(modelDir: string, npzPath: string, o
   const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
     threads: options.threads,
+    ...(options.device !== undefined && { device: options.device }),
     onUnetInputs: (f) => {
       if (step++ % every !== 0 || kept >= options.samples) return;
       kept++;
@@ -188,6 +192,8 @@ export interface CalibrateOptions {
   seed?: number;
   size?: { width: number; height: number };
   threads?: number;
+  /** Where the capture generations run (default cpu). */
+  device?: Device;
   /** TensorRT version the calibration cache header is for (default 10.16: TensorRT 11 takes no `--calib`). */
   trtVersion?: string;
   onProgress?: ProgressListener;
@@ -208,6 +214,7 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       prompts: options.prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
       samples: options.samples ?? DEFAULT_INT8_RECIPE.samples, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
       width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2, onProgress: options.onProgress,
+      ...(options.device !== undefined && { device: options.device }),
     });
     const reader = await openCalibrationData(npz.path);
     let ranges;

@@ -1,6 +1,7 @@
 // sdq calibrate: capture UNet inputs from FP32 generations and compute activation ranges.
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir } from '@sdq/pipeline';
+import { DEVICE_HELP, readDevice } from './generation-options.js';
 import { COMMON_HELP, type Command } from '../command.js';
 import { checkSizeFits } from './generation-options.js';
 import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption } from '../usage.js';
@@ -26,13 +27,15 @@ Options:
   --size WxH            generation size, multiples of the model's size step as in "sdq generate"
                         (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
+${DEVICE_HELP}
+                        (the capture generations run there; statistics are collected on the CPU)
 
 ${COMMON_HELP}
 
 Examples:
   sdq calibrate fixtures/models/shapes-sd --prompts packages/calib/prompts/shapes-sd.txt --out out/calib --samples 80
   sdq calibrate my-sd15 --prompts prompts.txt --out calib-sd15 --method entropy --steps 20`,
-  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' } },
+  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const name = 'calibrate';
     noExtraPositionals(positionals, 1, name);
@@ -48,7 +51,8 @@ Examples:
     const info = await checkModelDir(modelDir);
     if (size) checkSizeFits(info, size.width, size.height, name);
     const prompts = await readPromptFile(promptsFile);
-    const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, onProgress: ctx.progress });
+    const device = readDevice(values, name);
+    const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress });
     if (ctx.json) ctx.printJson({ ok: true, ...r, prompts: prompts.length, method: method ?? 'minmax' });
     else ctx.io.stdout(`${r.outDir}: ${r.sets} UNet input sets from ${r.generations} generations (${prompts.length} prompts given), ranges of ${r.tensors} tensors (${method ?? 'minmax'})\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
   },

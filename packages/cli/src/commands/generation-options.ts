@@ -1,9 +1,9 @@
 // What `sdq generate` and `sdq bench` both take to generate an image: the model dir (default: the bundled
 // shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
 import * as path from 'node:path';
-import { checkModelDir, generationWarnings, imageSizeProblem, readPromptLanguage, SCHEDULERS, type ModelDirInfo } from '@sdq/pipeline';
+import { checkModelDir, generationWarnings, imageSizeProblem, readPromptLanguage, SCHEDULERS, DEVICES, type Device, type ModelDirInfo } from '@sdq/pipeline';
 import type { CommandContext } from '../command.js';
-import { type OptionSpec, type OptionValues, UsageError, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
+import { type OptionSpec, type OptionValues, UsageError, choiceOption, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
 import { defaultModelDir } from '../fixtures.js';
 
 export const SHAPES_DEFAULT_PROMPT = 'a red circle on a blue background';
@@ -18,6 +18,7 @@ export const GENERATION_OPTIONS = {
   seed: { type: 'string' },
   size: { type: 'string' },
   threads: { type: 'string' },
+  device: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export interface GenerationSettings {
@@ -35,6 +36,8 @@ export interface GenerationSettings {
   width: number;
   height: number;
   threads: number | undefined;
+  /** --device: cpu (default), webgpu or cuda. */
+  device: Device;
   /** Why the image will not show the prompt (random weights, a prompt outside the model's language). */
   warnings: string[];
 }
@@ -80,6 +83,7 @@ export async function readGenerationSettings(
     width,
     height,
     threads,
+    device: readDevice(values, command),
     warnings: await generationWarnings(modelDir, prompt, language),
   };
 }
@@ -88,3 +92,12 @@ export async function readGenerationSettings(
 export function printWarnings(warnings: readonly string[], ctx: CommandContext, command: string): void {
   for (const w of warnings) ctx.io.stderr(`sdq ${command}: warning: ${w}\n`);
 }
+
+/** --device cpu|webgpu|cuda (default cpu). */
+export function readDevice(values: OptionValues, command: string): Device {
+  return choiceOption(values, 'device', DEVICES, command) ?? 'cpu';
+}
+
+export const DEVICE_HELP = `  --device D            where onnxruntime runs: cpu (default), webgpu (the GPU through onnxruntime-node's
+                        bundled WebGPU provider; needs a Vulkan driver) or cuda (onnxruntime-node's
+                        CUDA provider, installed separately); a missing device is an error, never a CPU run`;

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SdqError, isSdqError } from '@sdq/quant';
-import { StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
+import { type Device, StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
 import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
 import { ONNX_COMPONENTS } from '../model-dir.js';
 
@@ -24,6 +24,8 @@ export function onnxruntimeVersion(): string {
 export interface DiffusionGeneratorOptions {
   scheduler: string;
   threads: number;
+  /** Where the sessions run (default cpu). */
+  device?: Device;
   /** Called with (copies of) the UNet inputs of every step, for calibration capture. */
   onUnetInputs?: (feeds: UnetFeeds) => void;
 }
@@ -42,6 +44,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     pipeline = await StableDiffusionPipeline.fromDir(modelDir, {
       scheduler: options.scheduler,
       intraOpNumThreads: options.threads,
+      ...(options.device !== undefined && { device: options.device }),
       interOpNumThreads: 1,
       // onnxruntime's own log lines (level error) would print before sdq's one-line error: fatal only.
       sessionOptions: { logSeverityLevel: 4 },
