@@ -35,7 +35,9 @@ function isStale() {
   return false;
 }
 
-if (inCheckout && isStale()) {
+// The partial-output watcher each command spawns (this file, hidden first argument) runs whatever dist is there.
+const isWatcher = process.argv[2] === '__remove-partial-outputs-after';
+if (inCheckout && !isWatcher && isStale()) {
   let tsup;
   try {
     tsup = createRequire(path.join(packageDir, 'package.json')).resolve('tsup/dist/cli-default.js');

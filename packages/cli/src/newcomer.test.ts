@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { runSdq } from './testing.js';
+import { WATCH_PARTIAL_OUTPUTS } from './partial-outputs.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const cliDir = path.join(root, 'packages/cli');
@@ -36,6 +37,8 @@ describe('the entry point after npm ci', () => {
     expect(pkg.files).toContain(path.relative(cliDir, bin).split(path.sep)[0]);
     const { stdout } = await run('git', ['ls-files', '-s', path.relative(root, bin)], { cwd: root });
     expect(stdout).toMatch(/^100755 /); // tracked, executable
+    // the partial-output watcher (the same file, a hidden argument) never triggers a build mid-run
+    expect(await fs.readFile(bin, 'utf8')).toContain(`process.argv[2] === '${WATCH_PARTIAL_OUTPUTS}'`);
     // `npm run sdq -- ...` runs the same file from the repository root
     const rootPkg = JSON.parse(await fs.readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(rootPkg.scripts.sdq).toBe(`node ${path.relative(root, bin)}`);
