@@ -156,9 +156,9 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
         const v = judgeFidelity(g.image, prompt, f.language);
         if (!v) throw new SdqError('INVALID_ARGUMENT', `fidelity prompt "${prompt}" is not in the model's prompt language ("a COLOUR SHAPE on a COLOUR background"); fix the prompt list`);
         verdicts.push(v);
-        progress({ task: `fidelity ${s.model.precision.toUpperCase()}`, done: ++i, total: f.prompts.length, detail: v.faithful ? 'ok' : 'MISS' });
+        progress({ task: `fidelity ${s.model.precision.toUpperCase()}`, done: ++i, total: f.prompts.length, detail: v.faithful ? 'ok' : v.colourFaithful ? `MISS shape reads as ${v.shape ?? 'no shape'}` : 'MISS colours' });
       }
-      s.fidelity = { faithful: verdicts.filter((v) => v.faithful).length, total: verdicts.length, steps: f.steps, verdicts };
+      s.fidelity = { faithful: verdicts.filter((v) => v.faithful).length, colourFaithful: verdicts.filter((v) => v.colourFaithful).length, total: verdicts.length, steps: f.steps, verdicts };
     }
     if (interleave && options.fidelity) for (const s of states) await runFidelity(s);
   } finally {

@@ -2,9 +2,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { writeDirAtomic, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
+import { writeDirAtomic, ensureWritableFile, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir, convertedComponents } from './quantize-model-dir.js';
 import { madeFromNow, writeMadeFrom } from './freshness.js';
+import { onnxFileBytes } from './model-dir.js';
 
 export interface ConvertOptions {
   /**
@@ -45,7 +46,8 @@ export async function convertPath(input: string, output: string, options: Conver
     throw new SdqError('NOT_FOUND', `${input} does not exist; pass an .onnx file or a model dir`);
   }
   const t0 = performance.now();
-  await ensureWritableParent(output);
+  // A model file's output must not be an existing directory (a dir's output replaces one).
+  await (st.isDirectory() ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
   const componentOptions =
     options.to === 'int8-weights'
       ? { to: 'fp16' as const, fuseAttention: true, weights: 'int8' as const, keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps }
@@ -91,5 +93,6 @@ export async function convertPath(input: string, output: string, options: Conver
     await fs.rename(path.join(tmp, path.basename(output)), output);
   });
   await fs.rm(tmpDir, { recursive: true, force: true });
-  return { input, output, kind: 'model', bytesIn: await sizeOnDisk(input), bytesOut, ms: performance.now() - t0, ...(componentOptions.fuseAttention ? { fusedAttention: fusedCount } : {}) };
+  // Both sizes count the model with its external data (a 540 KB .onnx can carry 11 MB of weights next to it).
+  return { input, output, kind: 'model', bytesIn: await onnxFileBytes(input), bytesOut, ms: performance.now() - t0, ...(componentOptions.fuseAttention ? { fusedAttention: fusedCount } : {}) };
 }

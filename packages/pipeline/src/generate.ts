@@ -4,8 +4,9 @@ import type { Device } from '@sdq/diffusion';
 import type { GenerateParams, GenerationTimings } from './generator.js';
 import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
-import { checkModelDir } from './model-dir.js';
-import { ensureWritableParent, writeFileAtomic } from './fs-atomic.js';
+import { SdqError } from '@sdq/quant';
+import { checkModelDir, imageSizeProblem } from './model-dir.js';
+import { ensureWritableFile, writeFileAtomic } from './fs-atomic.js';
 import { openDiffusionGenerator } from './runtime/diffusion-generator.js';
 
 export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
@@ -19,8 +20,10 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
 }
 
 export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
-  await checkModelDir(modelDir);
-  if (options.out) await ensureWritableParent(options.out);
+  const info = await checkModelDir(modelDir);
+  const problem = imageSizeProblem(info, options.width, options.height);
+  if (problem) throw new SdqError('INVALID_ARGUMENT', `size ${problem}`);
+  if (options.out) await ensureWritableFile(options.out);
   const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2, ...(options.device !== undefined && { device: options.device }) });
   try {
     const { image, timings } = await generator.generate(options);

@@ -5,8 +5,9 @@ import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
 import { quantizeUnet, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
-import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { checkModelDir } from './model-dir.js';
+import { writeDirAtomic, ensureWritableFile, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
+import { checkModelDir, onnxFileBytes } from './model-dir.js';
+import { expectFileKind } from './file-kind.js';
 import { madeFromNow, writeMadeFrom, STAMP_FILE, type MadeComponent } from './freshness.js';
 import { onnxComponents, int8Unet, copiedComponent } from './quantize-model-dir.js';
 import { readCalibratedFor, sha256File, int8PolicyFor, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor } from './int8.js';
@@ -45,7 +46,11 @@ async function resolveCalibration(arg: string, recalibrate: boolean): Promise<{ 
   } catch {
     throw new SdqError('NOT_FOUND', `calibration ${arg} does not exist; run "sdq calibrate <model dir> --prompts <file> --out <dir>" first and pass that dir`);
   }
-  if (!st.isDirectory()) return { file: arg, isDir: false };
+  if (!st.isDirectory()) {
+    const expected = arg.toLowerCase().endsWith('.json') ? 'text' : arg.toLowerCase().endsWith('.npy') ? 'npy' : 'npz';
+    await expectFileKind(arg, expected, 'calibration', 'pass the --out dir of "sdq calibrate", its unet_inputs.npz or its ranges.json');
+    return { file: arg, isDir: false };
+  }
   // Ranges already computed are used as they are, unless another --method asks to recalibrate from the inputs.
   for (const f of recalibrate ? ['unet_inputs.npz'] : ['ranges.json', 'unet_inputs.npz']) if (await exists(path.join(arg, f))) return { file: path.join(arg, f), isDir: true };
   throw new SdqError('NOT_FOUND', `calibration dir ${arg} has neither unet_inputs.npz nor ranges.json; pass the --out dir of "sdq calibrate"`);
@@ -80,9 +85,10 @@ export async function quantizePath(input: string, output: string, options: Quant
   const isDir = st.isDirectory();
   if (isDir) await checkModelDir(input);
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
+  if (!isDir) await expectFileKind(srcModel, 'onnx', 'UNet', 'pass a UNet .onnx file or a model dir');
   const { file: calibration, isDir: calibrationIsDir } = await resolveCalibration(options.calibration, options.method !== undefined);
   const recorded = await checkCalibratedFor(options.calibration, calibrationIsDir, srcModel);
-  await ensureWritableParent(output);
+  await (isDir ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
   const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
@@ -144,6 +150,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   }
   return {
     input, output, kind: isDir ? 'dir' : 'model', quantizedNodes: counts.quantized, skippedNodes: counts.skipped,
-    bytesIn: await sizeOnDisk(isDir ? input : srcModel), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0,
+    // A single model counts with its external data, in and out.
+    bytesIn: isDir ? await sizeOnDisk(input) : await onnxFileBytes(srcModel), bytesOut: isDir ? await sizeOnDisk(output) : await onnxFileBytes(output), ms: performance.now() - t0,
   };
 }

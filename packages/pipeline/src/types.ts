@@ -25,7 +25,10 @@ export interface ImageQuality {
 }
 
 export interface FidelityResult {
+  /** Images with the right colours and the right shape. */
   faithful: number;
+  /** Images with the right colours (the colour-only judge), shape aside. */
+  colourFaithful: number;
   total: number;
   steps: number;
   verdicts: FidelityVerdict[];

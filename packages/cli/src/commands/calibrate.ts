@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir, DEFAULT_INT8_RECIPE } from '@sdq/pipeline';
 import { DEVICE_HELP, readDevice } from './generation-options.js';
 import { COMMON_HELP, type Command } from '../command.js';
+import { checkSizeFits } from './generation-options.js';
 import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption, stringOption } from '../usage.js';
 
 export const calibrateCommand: Command = {
@@ -29,7 +30,8 @@ Options:
                         or entropy (KL, 2048 bins)
   --samples N           UNet input sets to keep (default ${DEFAULT_INT8_RECIPE.samples})
   --steps N             denoising steps per generation (default ${DEFAULT_INT8_RECIPE.steps})
-  --size WxH            generation size (default: the UNet's sample_size x 8)
+  --size WxH            generation size, multiples of the model's size step as in "sdq generate"
+                        (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
 ${DEVICE_HELP}
                         (the capture generations run there; statistics are collected on the CPU)
@@ -53,7 +55,8 @@ Examples:
     const steps = intOption(values, 'steps', name, 1);
     const threads = intOption(values, 'threads', name, 1);
     const size = sizeOption(values, name);
-    await checkModelDir(modelDir);
+    const info = await checkModelDir(modelDir);
+    if (size) checkSizeFits(info, size.width, size.height, name);
     const prompts = promptsArg === undefined ? undefined : await readPromptFile(path.resolve(ctx.io.cwd, promptsArg));
     const device = readDevice(values, name);
     const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress });

@@ -37,13 +37,12 @@ Examples:
     if (!outArg) throw new UsageError('missing --out <dir>', name);
     const out = path.resolve(ctx.io.cwd, outArg);
     ctx.writesTo(out);
-    ctx.progress({ task: `fixture ${preset}`, done: 0, total: 1 });
     const r = await createFixture(preset, out, {
       tokenizerDir: path.join(findFixturesDir(ctx.io.cwd), 'models', 'tiny-sd', 'tokenizer'),
       seed: intOption(values, 'seed', name, 0),
       overwrite: values.force === true,
+      onProgress: ctx.progress,
     });
-    ctx.progress({ task: `fixture ${preset}`, done: 1, total: 1 });
     if (ctx.json) ctx.printJson({ ok: true, preset, ...r });
     else {
       const p = r.parameters;

@@ -1,9 +1,9 @@
 // sdq generate: one image from a prompt (default model: the bundled shapes-sd).
 import * as path from 'node:path';
-import { generateImage, SCHEDULERS } from '@sdq/pipeline';
+import { ensureWritableFile, generateImage, SCHEDULERS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { noExtraPositionals, stringOption } from '../usage.js';
-import { DEVICE_HELP, GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
+import { DEVICE_HELP, GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, printWarnings, readGenerationSettings } from './generation-options.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -20,7 +20,8 @@ Options:
   --scheduler NAME       ${Object.keys(SCHEDULERS).join(', ')} (default ddim)
   --guidance X           guidance scale; 1 disables the unconditional pass (default 5 on shapes-sd, else 7.5)
   --seed N               (default 42)
-  --size WxH             multiples of 8 (default: the UNet's sample_size x 8)
+  --size WxH             multiples of the model's size step: VAE factor x 2^(UNet downsamplings),
+                         32 on shapes-sd, 64 on SD 1.5 (default: the UNet's sample_size x 8)
   --threads N            onnxruntime intra-op threads (default 2)
 ${DEVICE_HELP}
   --out FILE             PNG to write (default out.png)
@@ -36,6 +37,8 @@ Examples:
     noExtraPositionals(positionals, 1, name);
     const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, 25);
     const out = path.resolve(ctx.io.cwd, stringOption(values, 'out') ?? 'out.png');
+    await ensureWritableFile(out); // an output that cannot be written fails first, alone
+    printWarnings(g.warnings, ctx, name);
     ctx.writesTo(out);
     const result = await generateImage(g.modelDir, {
       prompt: g.prompt,
@@ -53,7 +56,7 @@ Examples:
     });
     const t = result.timings;
     if (ctx.json) {
-      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t });
+      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t, warnings: g.warnings });
       return;
     }
     ctx.io.stdout(
