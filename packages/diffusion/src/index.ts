@@ -17,5 +17,7 @@ export type {
   StepInfo,
   UnetInputs,
 } from './pipeline/pipeline.js';
+export type { ImageSize, SizeConditioning } from './pipeline/prompt-encoding.js';
+export type { ModelFamily } from './pipeline/model-dir.js';
 export { vaeOutputToImage, encodePng, writePng } from './pipeline/image.js';
 export type { RgbImage } from './pipeline/image.js';
