@@ -18,6 +18,7 @@ export type {
   UnetInputs,
 } from './pipeline/pipeline.js';
 export type { ImageSize, SizeConditioning } from './pipeline/prompt-encoding.js';
-export type { ModelFamily } from './pipeline/model-dir.js';
+export { readModelIndex } from './pipeline/model-dir.js';
+export type { ModelFamily, ModelIndex } from './pipeline/model-dir.js';
 export { vaeOutputToImage, encodePng, writePng } from './pipeline/image.js';
 export type { RgbImage } from './pipeline/image.js';

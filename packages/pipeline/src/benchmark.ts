@@ -98,7 +98,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
   }
   const params = {
     prompt: options.prompt,
-    negativePrompt: options.negativePrompt ?? '',
+    negativePrompt: options.negativePrompt,
     steps,
     guidance,
     seed,
@@ -194,7 +194,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
     createdAt: new Date().toISOString(),
     model: options.modelName,
     prompt: params.prompt,
-    negativePrompt: params.negativePrompt,
+    negativePrompt: params.negativePrompt ?? '',
     seed,
     steps,
     scheduler,

@@ -25,7 +25,8 @@ export interface GenerationSettings {
   /** The model's prompt language (TRAINING.json), if it has one. */
   language: Awaited<ReturnType<typeof readPromptLanguage>>;
   prompt: string;
-  negativePrompt: string;
+  /** Undefined when not given (SDXL then uses zero unconditional embeddings, as diffusers does). */
+  negativePrompt: string | undefined;
   steps: number;
   scheduler: string;
   /** Default 5 for a model with a prompt language (shapes-sd was trained for it), else 7.5. */
@@ -61,7 +62,7 @@ export async function readGenerationSettings(
     info,
     language,
     prompt: stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT),
-    negativePrompt: stringOption(values, 'negative-prompt') ?? '',
+    negativePrompt: stringOption(values, 'negative-prompt'),
     steps,
     scheduler,
     guidance: guidanceArg ?? (language ? 5 : 7.5),
