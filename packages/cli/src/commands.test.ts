@@ -182,6 +182,16 @@ describe('commands that work', () => {
     expectOneLineError(await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', out]), 1, /already exists; choose a new --out or pass --force/);
   });
 
+  it('fixture create --preset tiny-sdxl writes an SDXL dir that sdq generate runs', async () => {
+    const out = path.join(work, 'fixture-tiny-sdxl');
+    const r = await runSdq(['fixture', 'create', '--preset', 'tiny-sdxl', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tiny-sdxl preset, .* text encoder 2 1\.6M/);
+    const g = await runSdq(['generate', out, '--prompt', 'a cat', '--steps', '2', '--size', '32x32', '--out', path.join(work, 'xl-fixture.png'), '--json']);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ family: 'sdxl', width: 32, height: 32 });
+  });
+
   it('bench on tiny-sd (1 run, 2 steps, 64x64): --json report shape, report files, cache reused on the second run', async () => {
     const cache = path.join(work, 'bench-cache');
     const report = path.join(work, 'bench-report');
@@ -235,7 +245,7 @@ describe('commands that work', () => {
     expect(g.code).toBe(0);
     expect(JSON.parse(g.stdout)).toMatchObject({ ok: true, family: 'sdxl', width: 64, height: 32 });
     const cache = path.join(work, 'bench-cache-xl');
-    const r = await runSdq(['bench', tinySdxl, '--runs', '1', '--warmup', '0', '--steps', '2', '--size', '64x64', '--calibration-samples', '4', '--calibration-steps', '2', '--cache', cache, '--json']);
+    const r = await runSdq(['bench', tinySdxl, '--runs', '1', '--warmup', '0', '--steps', '2', '--size', '32x32', '--calibration-samples', '4', '--calibration-steps', '2', '--cache', cache, '--json']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.report.precisions.map((p: { precision: string }) => p.precision)).toEqual(['fp32', 'fp16', 'int8']);
