@@ -11,6 +11,7 @@ import { COMMANDS } from './commands/index.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tiny = path.join(root, 'fixtures/models/tiny-sd');
 const shapes = path.join(root, 'fixtures/models/shapes-sd');
+const tinySdxl = path.join(root, 'fixtures/models/tiny-sdxl');
 
 let work: string;
 beforeAll(async () => {
@@ -182,6 +183,16 @@ describe('commands that work', () => {
     expectOneLineError(await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', out]), 1, /already exists; choose a new --out or pass --force/);
   });
 
+  it('fixture create --preset tiny-sdxl writes an SDXL dir that sdq generate runs', async () => {
+    const out = path.join(work, 'fixture-tiny-sdxl');
+    const r = await runSdq(['fixture', 'create', '--preset', 'tiny-sdxl', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tiny-sdxl preset, .* text encoder 2 1\.6M/);
+    const g = await runSdq(['generate', out, '--prompt', 'a cat', '--steps', '2', '--size', '32x32', '--out', path.join(work, 'xl-fixture.png'), '--json']);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ family: 'sdxl', width: 32, height: 32 });
+  });
+
   it('bench on tiny-sd (1 run, 2 steps, 64x64): --json report shape, report files, cache reused on the second run', async () => {
     const cache = path.join(work, 'bench-cache');
     const report = path.join(work, 'bench-report');
@@ -227,5 +238,21 @@ describe('commands that work', () => {
     expect(third.code).toBe(0);
     expect(third.stdout).toMatch(/note: reused INT8 model dir\(s\)/);
     expect(JSON.parse(await fs.readFile(stampFile, 'utf8')).layout).toBe(MADE_DIR_LAYOUT);
+  });
+
+  it('generate and bench on tiny-sdxl: SDXL family, both text encoders converted and timed for the INT8 dir', async () => {
+    const png = path.join(work, 'xl.png');
+    const g = await runSdq(['generate', tinySdxl, '--prompt', 'a cat', '--steps', '2', '--size', '64x32', '--out', png, '--json']);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ ok: true, family: 'sdxl', width: 64, height: 32 });
+    const cache = path.join(work, 'bench-cache-xl');
+    const r = await runSdq(['bench', tinySdxl, '--runs', '1', '--warmup', '0', '--steps', '2', '--size', '32x32', '--calibration-samples', '4', '--calibration-steps', '2', '--cache', cache, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.report.precisions.map((p: { precision: string }) => p.precision)).toEqual(['fp32', 'fp16', 'int8']);
+    expect(j.report.precisions[1].quality.ssim).toBeGreaterThan(0.9);
+    const tree = await listTree(cache);
+    expect(tree).toEqual(expect.arrayContaining([path.join('fp16', 'text_encoder_2', 'model.onnx'), path.join('fp16', 'tokenizer_2', 'vocab.json'), path.join('int8', 'text_encoder_2', 'model.onnx')]));
+    expect(j.report.notes.join('\n')).toMatch(/text encoder 2 FP(32|16)/);
   });
 });

@@ -101,7 +101,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
   }
   const params = {
     prompt: options.prompt,
-    negativePrompt: options.negativePrompt ?? '',
+    negativePrompt: options.negativePrompt,
     steps,
     guidance,
     seed,
@@ -197,7 +197,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
     createdAt: new Date().toISOString(),
     model: options.modelName,
     prompt: params.prompt,
-    negativePrompt: params.negativePrompt,
+    negativePrompt: params.negativePrompt ?? '',
     seed,
     steps,
     scheduler,

@@ -4,7 +4,8 @@ import type { RgbImage } from './image.js';
 
 export interface GenerateParams {
   prompt: string;
-  negativePrompt: string;
+  /** Left out: "" for SD 1.x/2.x, zero embeddings for SDXL (force_zeros_for_empty_prompt), as in diffusers. */
+  negativePrompt?: string;
   steps: number;
   guidance: number;
   seed: number;

@@ -1,5 +1,10 @@
-import { DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY } from '@sdq/calib';
-import { FAST_POLICY_MIN_LATENT, int8PolicyFor, captureSchedule } from './int8.js';
+import { mkdtemp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, openCalibrationData } from '@sdq/calib';
+import { FAST_POLICY_MIN_LATENT, captureCalibrationSet, int8PolicyFor, captureSchedule } from './int8.js';
+import { checkModelDir } from './model-dir.js';
 
 describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
   it.each([
@@ -36,5 +41,32 @@ describe('captureSchedule: which prompts calibration generates and which steps i
     const { promptIndices, every } = captureSchedule(prompts, steps, samples);
     expect(Math.ceil(steps / every)).toBeGreaterThanOrEqual(Math.ceil(steps / 2));
     expect(promptIndices.length * Math.ceil(steps / every)).toBeGreaterThanOrEqual(Math.min(samples, promptIndices.length * steps));
+  });
+});
+
+describe('captureCalibrationSet on SDXL (tiny-sdxl)', () => {
+  const tinySdxl = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/models/tiny-sdxl');
+
+  it('captures the UNet\'s added conditions (text_embeds, time_ids) with every step, readable as calibration feeds', async () => {
+    const npz = path.join(await mkdtemp(path.join(tmpdir(), 'sdq-sdxl-cap-')), 'unet_inputs.npz');
+    const r = await captureCalibrationSet(tinySdxl, npz, { prompts: ['a cat on a sofa'], steps: 2, guidance: 5, samples: 2, seed: 1, width: 64, height: 64, threads: 1 });
+    expect(r.sets).toBe(2);
+    const reader = await openCalibrationData(npz);
+    const feeds = [];
+    for await (const f of reader) feeds.push(f);
+    await reader.close();
+    expect(Object.keys(feeds[0]).sort()).toEqual(['encoder_hidden_states', 'sample', 'text_embeds', 'time_ids', 'timestep']);
+    expect(feeds[0].encoder_hidden_states.dims).toEqual([2, 77, 64]);
+    expect(feeds[0].text_embeds.dims).toEqual([2, 32]);
+    // no negative prompt: force_zeros_for_empty_prompt zeroes the unconditional half, as diffusers does
+    expect(Array.from((feeds[0].text_embeds.data as Float32Array).subarray(0, 32)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(feeds[0].time_ids.data as Float32Array)).toEqual([64, 64, 0, 0, 64, 64, 64, 64, 0, 0, 64, 64]);
+  });
+
+  it('checkModelDir reads the family and names a missing text_encoder_2', async () => {
+    expect((await checkModelDir(tinySdxl)).family).toBe('sdxl');
+    const dir = await mkdtemp(path.join(tmpdir(), 'sdq-sdxl-dir-'));
+    for (const c of ['model_index.json', 'text_encoder', 'unet', 'vae_decoder', 'tokenizer', 'tokenizer_2', 'scheduler']) await symlink(path.join(tinySdxl, c), path.join(dir, c));
+    await expect(checkModelDir(dir)).rejects.toThrow(/no text_encoder_2\/model.onnx, which its model_index.json \(an SDXL pipeline\) needs/);
   });
 });

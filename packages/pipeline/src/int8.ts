@@ -136,7 +136,7 @@ export async function captureCalibrationSet(modelDir: string, npzPath: string, o
   try {
     const generate: GenerateWithUnetHook = async (prompt, { seed }, onUnetInputs) => {
       hook = onUnetInputs;
-      await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed, width: options.width, height: options.height });
+      await generator.generate({ prompt, steps: options.steps, guidance: options.guidance, seed, width: options.width, height: options.height });
     };
     const r = await captureUnetInputs(npzPath, prompts, generate, {
       seed: options.seed,

@@ -3,14 +3,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
+import { type ModelFamily, readModelIndex } from '@sdq/diffusion';
 import { sizeOnDisk } from './fs-atomic.js';
 import { expectFileKind } from './file-kind.js';
 
 /** ONNX components a text-to-image run needs. */
 export const ONNX_COMPONENTS = ['text_encoder', 'unet', 'vae_decoder'] as const;
 export type OnnxComponent = (typeof ONNX_COMPONENTS)[number];
-/** Optional ONNX components copied along when present. */
-export const OPTIONAL_ONNX_COMPONENTS = ['vae_encoder'] as const;
+/** ONNX components of some families (SDXL's text_encoder_2) or unused by text-to-image (vae_encoder): converted along when present. */
+export const OPTIONAL_ONNX_COMPONENTS = ['text_encoder_2', 'vae_encoder'] as const;
 /** Non-ONNX folders copied verbatim between model dirs. */
 export const CONFIG_FOLDERS = ['tokenizer', 'scheduler'] as const;
 
@@ -26,6 +27,8 @@ export interface ModelDirInfo {
   sampleSize: number | undefined;
   /** Image sides must be multiples of this: VAE factor x 2^(UNet downsamplings), from the component configs. */
   sizeMultiple: SizeMultiple;
+  /** SD 1.x/2.x or SDXL (model_index.json); SDXL dirs also have text_encoder_2/ and tokenizer_2/. */
+  family: ModelFamily;
 }
 
 /** What image sizes a model dir can generate: sides are multiples of `multiple` = vaeFactor x 2^unetDownsamplings. */
@@ -95,7 +98,12 @@ export async function checkModelDir(dir: string): Promise<ModelDirInfo> {
     await expectFileKind(modelPath, 'onnx', `${component} model`, `re-export or re-copy the ${component} folder`);
     models[component] = modelPath;
   }
-  for (const [folder, files] of [['tokenizer', ['vocab.json', 'merges.txt']], ['scheduler', ['scheduler_config.json']]] as const) {
+  const { family } = readModelIndex(dir);
+  if (family === 'sdxl' && !(await statOrUndefined(path.join(dir, 'text_encoder_2', 'model.onnx')))?.isFile()) {
+    throw new SdqError('NOT_FOUND', `model dir ${dir} has no text_encoder_2/model.onnx, which its model_index.json (an SDXL pipeline) needs; copy the text_encoder_2 folder in`);
+  }
+  const configFiles = [['tokenizer', ['vocab.json', 'merges.txt']], ['scheduler', ['scheduler_config.json']], ...(family === 'sdxl' ? [['tokenizer_2', ['vocab.json', 'merges.txt']] as const] : [])] as const;
+  for (const [folder, files] of configFiles) {
     for (const f of files) {
       if (!(await statOrUndefined(path.join(dir, folder, f)))?.isFile()) {
         throw new SdqError('NOT_FOUND', `model dir ${dir} has no ${folder}/${f}; copy the ${folder} folder from the original model`);
@@ -109,7 +117,7 @@ export async function checkModelDir(dir: string): Promise<ModelDirInfo> {
   } catch {
     sampleSize = undefined;
   }
-  return { dir, name: path.basename(path.resolve(dir)), models, sampleSize, sizeMultiple: await readSizeMultiple(dir) };
+  return { dir, name: path.basename(path.resolve(dir)), models, sampleSize, sizeMultiple: await readSizeMultiple(dir), family };
 }
 
 /** Bytes on disk of one .onnx file and the external data files it references (each counted once). */
@@ -125,7 +133,9 @@ export async function onnxFileBytes(file: string): Promise<number> {
 /** Bytes on disk of the ONNX components (model.onnx + external data) a generation loads. */
 export async function modelBytes(dir: string): Promise<number> {
   let total = 0;
-  for (const component of ONNX_COMPONENTS) total += await sizeOnDisk(path.join(dir, component));
+  for (const component of [...ONNX_COMPONENTS, 'text_encoder_2']) {
+    if (await statOrUndefined(path.join(dir, component))) total += await sizeOnDisk(path.join(dir, component));
+  }
   // Configs are in the component folders too, but they are a few KB; count the folder as a user sees it on disk.
   return total;
 }

@@ -238,7 +238,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
       if (choices.length) {
         notes.push(
           `INT8 dir float components, measured here (min of 3): ${choices
-            .map((c) => `${c.component.replace('_', ' ')} ${c.chosen.toUpperCase()} (FP32 ${c.fp32Ms.toFixed(1)} ms, FP16 ${c.fp16Ms.toFixed(1)} ms)`)
+            .map((c) => `${c.component.replace(/_/g, ' ')} ${c.chosen.toUpperCase()} (FP32 ${c.fp32Ms.toFixed(1)} ms, FP16 ${c.fp16Ms.toFixed(1)} ms)`)
             .join(', ')}`,
         );
       }

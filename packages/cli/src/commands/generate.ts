@@ -10,12 +10,14 @@ export const generateCommand: Command = {
   summary: 'text to image: one PNG from a prompt, with per-stage timings',
   help: `Usage: sdq generate [<model dir>] --prompt TEXT [options]
 
-Runs the text encoder, the denoising loop (classifier-free guidance) and the VAE decoder on
-onnxruntime (CPU, or the GPU with --device webgpu) and writes a PNG. With no <model dir>, uses the bundled shapes-sd model.
+Runs the text encoder(s), the denoising loop (classifier-free guidance) and the VAE decoder on
+onnxruntime (CPU, or the GPU with --device webgpu) and writes a PNG. SD 1.x/2.x and SDXL dirs
+(model_index.json naming an SDXL pipeline: both text encoders, text_embeds/time_ids conditioning, as
+diffusers runs it). With no <model dir>, uses the bundled shapes-sd model.
 
 Options:
   --prompt TEXT          what to draw (default: "${SHAPES_DEFAULT_PROMPT}" on shapes-sd)
-  --negative-prompt TEXT
+  --negative-prompt TEXT  (left out: SDXL uses zero unconditional embeddings, force_zeros_for_empty_prompt)
   --steps N              denoising steps (default 25)
   --scheduler NAME       ${Object.keys(SCHEDULERS).join(', ')} (default ddim)
   --guidance X           guidance scale; 1 disables the unconditional pass (default 5 on shapes-sd, else 7.5)
@@ -30,6 +32,7 @@ ${COMMON_HELP}
 
 Examples:
   sdq generate --prompt "a yellow square on a black background" --out square.png
+  sdq generate fixtures/models/tiny-sdxl --prompt "a cat on a sofa" --steps 20 --scheduler euler --size 128x64 --out cat-xl.png
   sdq generate fixtures/models/tiny-sd --prompt "a cat on a sofa" --steps 25 --scheduler euler_a --guidance 7.5 --seed 42 --size 512x512 --out cat.png`,
   options: { ...GENERATION_OPTIONS, out: { type: 'string' } },
   async run({ values, positionals }, ctx) {
@@ -56,7 +59,7 @@ Examples:
     });
     const t = result.timings;
     if (ctx.json) {
-      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t, warnings: g.warnings });
+      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, family: g.info.family, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t, warnings: g.warnings });
       return;
     }
     ctx.io.stdout(

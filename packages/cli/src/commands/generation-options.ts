@@ -27,7 +27,8 @@ export interface GenerationSettings {
   /** The model's prompt language (TRAINING.json), if it has one. */
   language: Awaited<ReturnType<typeof readPromptLanguage>>;
   prompt: string;
-  negativePrompt: string;
+  /** Undefined when not given (SDXL then uses zero unconditional embeddings, as diffusers does). */
+  negativePrompt: string | undefined;
   steps: number;
   scheduler: string;
   /** Default 5 for a model with a prompt language (shapes-sd was trained for it), else 7.5. */
@@ -75,7 +76,7 @@ export async function readGenerationSettings(
     info,
     language,
     prompt,
-    negativePrompt: stringOption(values, 'negative-prompt') ?? '',
+    negativePrompt: stringOption(values, 'negative-prompt'),
     steps,
     scheduler,
     guidance: guidanceArg ?? (language ? 5 : 7.5),

@@ -5,17 +5,24 @@ import * as ort from 'onnxruntime-node';
 import { SdqError, isSdqError } from '@sdq/quant';
 import { type Device, StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
 import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
-import { ONNX_COMPONENTS } from '../model-dir.js';
+import { ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from '../model-dir.js';
 
 /** --scheduler names (@sdq/diffusion's aliases). */
 export const SCHEDULERS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SCHEDULER_ALIASES).map(([k, v]) => [k, v.className]));
 
-/** UNet inputs of one denoising step (CFG batch), handed to calibration capture. */
+type FeedTensor = { data: Float32Array; dims: number[] };
+
+/** UNet inputs of one denoising step (CFG batch) by the UNet's input names, handed to calibration capture. */
 export interface UnetFeeds {
-  sample: { data: Float32Array; dims: number[] };
-  timestep: { data: Float32Array; dims: number[] };
-  encoder_hidden_states: { data: Float32Array; dims: number[] };
+  sample: FeedTensor;
+  timestep: FeedTensor;
+  encoder_hidden_states: FeedTensor;
+  /** SDXL's added conditions (text_embeds, time_ids). */
+  [input: string]: FeedTensor;
 }
+
+/** A copy: the pipeline reuses its buffers for the next step. */
+const copyOf = (t: FeedTensor): FeedTensor => ({ data: new Float32Array(t.data), dims: [...t.dims] });
 
 export function onnxruntimeVersion(): string {
   return ort.env.versions?.common ?? 'unknown';
@@ -32,7 +39,8 @@ export interface DiffusionGeneratorOptions {
 
 /** Which component a load error is about, from the path onnxruntime or @sdq/diffusion put in the message. */
 function componentOf(message: string, dir: string): string | undefined {
-  return ONNX_COMPONENTS.find((c) => message.includes(path.join(dir, c)) || message.includes(`${c}/`) || message.includes(`${c}\\`));
+  // text_encoder_2 first: text_encoder's path is a prefix of it
+  return [...OPTIONAL_ONNX_COMPONENTS, ...ONNX_COMPONENTS].find((c) => message.includes(path.join(dir, c)) || message.includes(`${c}/`) || message.includes(`${c}\\`));
 }
 
 export async function openPipelineGenerator(modelDir: string, options: DiffusionGeneratorOptions): Promise<Generator> {
@@ -74,10 +82,10 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
       onUnetInput: options.onUnetInputs
         ? (u) =>
             options.onUnetInputs!({
-              // copies: the pipeline reuses these buffers for the next step
-              sample: { data: new Float32Array(u.sample.data), dims: [...u.sample.dims] },
-              timestep: { data: new Float32Array(u.timestep.data), dims: [...u.timestep.dims] },
-              encoder_hidden_states: { data: new Float32Array(u.encoderHiddenStates.data), dims: [...u.encoderHiddenStates.dims] },
+              ...Object.fromEntries(Object.entries(u.added).map(([name, t]) => [name, copyOf(t)])),
+              sample: copyOf(u.sample),
+              timestep: copyOf(u.timestep),
+              encoder_hidden_states: copyOf(u.encoderHiddenStates),
             })
         : undefined,
     });
