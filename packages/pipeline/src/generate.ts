@@ -5,10 +5,12 @@ import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
 import { checkModelDir } from './model-dir.js';
 import { ensureWritableParent, writeFileAtomic } from './fs-atomic.js';
-import { openDiffusionGenerator } from './runtime/diffusion-generator.js';
+import { openPipelineGenerator } from './runtime/diffusion-generator.js';
 
 export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
-  scheduler: string;
+  /** A SCHEDULERS name (ddim, euler_a, ...); default: the model's scheduler/scheduler_config.json. */
+  scheduler?: string;
+  /** onnxruntime intra-op threads; default 2. */
   threads?: number;
   /** PNG path; nothing is written when omitted. */
   out?: string;
@@ -18,7 +20,7 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
 export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
   await checkModelDir(modelDir);
   if (options.out) await ensureWritableParent(options.out);
-  const generator = await openDiffusionGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
+  const generator = await openPipelineGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
   try {
     const { image, timings } = await generator.generate(options);
     if (options.out) await writeFileAtomic(path.resolve(options.out), encodePng(image));

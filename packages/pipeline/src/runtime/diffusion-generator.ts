@@ -22,7 +22,8 @@ export function onnxruntimeVersion(): string {
 }
 
 export interface DiffusionGeneratorOptions {
-  scheduler: string;
+  /** A SCHEDULERS name; default: the model's scheduler/scheduler_config.json. */
+  scheduler?: string;
   threads: number;
   /** Called with (copies of) the UNet inputs of every step, for calibration capture. */
   onUnetInputs?: (feeds: UnetFeeds) => void;
@@ -34,7 +35,7 @@ function componentOf(message: string, dir: string): string | undefined {
 }
 
 export async function openPipelineGenerator(modelDir: string, options: DiffusionGeneratorOptions): Promise<Generator> {
-  if (!(options.scheduler in SCHEDULER_ALIASES)) {
+  if (options.scheduler !== undefined && !(options.scheduler in SCHEDULER_ALIASES)) {
     throw new SdqError('INVALID_ARGUMENT', `unknown scheduler "${options.scheduler}"; use one of ${Object.keys(SCHEDULER_ALIASES).join(', ')}`);
   }
   let pipeline: StableDiffusionPipeline;
@@ -94,7 +95,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     };
   }
 
-  return { modelDir, scheduler: options.scheduler, generate, dispose: () => pipeline.dispose() };
+  return { modelDir, scheduler: options.scheduler ?? String(pipeline.schedulerConfig._class_name), generate, dispose: () => pipeline.dispose() };
 }
 
 export const openDiffusionGenerator: OpenGenerator = (dir, o) => openPipelineGenerator(dir, o);
