@@ -58,11 +58,14 @@ const manifests = workspaces.map((dir) => JSON.parse(readFileSync(path.join(dir,
 const libraries = manifests.filter((m) => m.exports?.['.']).map((m) => m.name);
 console.log(`consumer test in ${work}: ${manifests.length} packages`);
 
-// Pack: each prepack builds its package through Nx. Nx replays a build the first prepack already ran, so the
-// cache stays on here even when CI skips it for the test targets.
-const packEnv = { NX_SKIP_NX_CACHE: 'false', NX_DAEMON: 'false' };
-if (!(await check('npm pack every package (prepack builds, adds LICENSE and README)', async () => {
-  await npm(['pack', '--workspaces', '--pack-destination', packs], root, packEnv);
+// Build every package once (for real in CI, where NX_SKIP_NX_CACHE is set), then pack: each prepack adds LICENSE,
+// README and assets and checks the manifest's files; SDQ_PREPACK_BUILT spares it a second Nx build per package.
+const nx = path.join(root, 'node_modules/nx/dist/bin/nx.js');
+if (!(await check('nx run-many -t build', async () => void (await sh(process.execPath, [nx, 'run-many', '-t', 'build', '--output-style=static'], root, { NX_DAEMON: 'false' }))))) finish();
+if (!(await check('npm pack every package (prepack: LICENSE, README, files check; no npm warnings)', async () => {
+  const { stderr } = await npm(['pack', '--workspaces', '--pack-destination', packs], root, { SDQ_PREPACK_BUILT: '1' });
+  const warnings = stderr.split('\n').filter((l) => /^npm warn/i.test(l));
+  if (warnings.length) throw new Error(`npm pack warned:\n${warnings.join('\n')}`);
   const tarballs = readdirSync(packs).filter((f) => f.endsWith('.tgz'));
   if (tarballs.length !== manifests.length) throw new Error(`expected ${manifests.length} tarballs, got ${tarballs.join(', ')}`);
   for (const t of tarballs) {
@@ -195,6 +198,12 @@ await check(`sdq generate --prompt "${PROMPT}" from an empty folder draws it (fi
   const detail = `${png.width}x${png.height}, fg ${verdict.fg.toFixed(3)} bg ${verdict.bg.toFixed(3)}`;
   if (!verdict.faithful) throw new Error(`not faithful: ${detail}`);
   return detail;
+});
+await check('npm install -g of the tarballs (own prefix): sdq --help', async () => {
+  const prefix = path.join(work, 'global');
+  await npm(['install', '-g', '--prefix', prefix, '--prefer-offline', ...tarballs], empty, { ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  const { stdout } = await sh(path.join(prefix, 'bin/sdq'), ['--help'], empty);
+  if (!/generate/.test(stdout)) throw new Error(`no command list in:\n${stdout}`);
 });
 await check('sdq fixture create --preset tiny from an empty folder', async () => {
   const { stdout } = await sh(sdq, ['fixture', 'create', '--preset', 'tiny', '--out', 'tiny-sd', '--json', '--quiet'], empty);

@@ -22,8 +22,9 @@ function fail(message) {
   process.exit(1);
 }
 
-// 1. build (Nx replays it from the cache when the sources did not change)
-if (project.targets?.build) {
+// 1. build (Nx replays it from the cache when the sources did not change), unless the caller just built the whole
+// tree and says so with SDQ_PREPACK_BUILT=1 (tools/consumer-test.mjs: one build, then eight packs)
+if (project.targets?.build && process.env.SDQ_PREPACK_BUILT !== '1') {
   try {
     execFileSync(process.execPath, [path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run', `${pkg.name}:build`, '--output-style=static'], {
       cwd: root,
