@@ -115,7 +115,10 @@ writeFileSync(path.join(app, 'package.json'), JSON.stringify({
 if (!(await check('npm install --install-strategy=linked of the tarballs in a fresh project', async () => {
   const extra = ortVersion ? [`onnxruntime-node@${ortVersion}`] : [];
   await npm(['install', '--install-strategy=linked', '--prefer-offline', ...tarballs, ...extra], app, { ONNXRUNTIME_NODE_INSTALL: 'skip' });
-  const ort = JSON.parse(readFileSync(path.join(app, 'node_modules/.store', readdirSync(path.join(app, 'node_modules/.store')).find((d) => d.startsWith('onnxruntime-node@')), 'node_modules/onnxruntime-node/package.json'), 'utf8'));
+  // one native runtime per process: every package's peer resolves to the same single copy
+  const orts = readdirSync(path.join(app, 'node_modules/.store')).filter((d) => d.startsWith('onnxruntime-node@'));
+  if (orts.length !== 1) throw new Error(`expected one onnxruntime-node, got ${orts.join(', ')}`);
+  const ort = JSON.parse(readFileSync(path.join(app, 'node_modules/.store', orts[0], 'node_modules/onnxruntime-node/package.json'), 'utf8'));
   return `onnxruntime-node ${ort.version}`;
 }))) finish();
 

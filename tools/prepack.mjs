@@ -36,13 +36,22 @@ if (project.targets?.build && process.env.SDQ_PREPACK_BUILT !== '1') {
   }
 }
 
+/** How to install it, above the docs page: the install command (with its peers), the Node range, the repo. */
+function installLine() {
+  const repo = pkg.repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+  const peers = Object.keys(pkg.peerDependencies ?? {}).join(' ');
+  const install = pkg.bin ? `npx ${pkg.name} --help\` or \`npm install -g ${pkg.name}` : `npm install ${pkg.name}${peers ? ` ${peers}` : ''}`;
+  const format = pkg.bin ? '' : 'ESM (`require` works too) ';
+  return `\`${install}\` · ${format}on Node ${pkg.engines.node} · part of [sdq](${repo}) · ${pkg.license}`;
+}
+
 // 2. LICENSE, README (the package's docs page, relative links made absolute), shipped assets
 cpSync(path.join(root, 'LICENSE'), path.join(pkgDir, 'LICENSE'));
 const page = /\/blob\/main\/(docs\/[\w.-]+\.md)$/.exec(pkg.homepage ?? '')?.[1];
 if (page) {
   const base = `${pkg.homepage.slice(0, -page.length)}${path.posix.dirname(page)}/`;
   const text = readFileSync(path.join(root, page), 'utf8').replace(/\]\((?![a-z]+:|#)([^)\s]+)\)/g, (_, href) => `](${new URL(href, base)})`);
-  writeFileSync(path.join(pkgDir, 'README.md'), text);
+  writeFileSync(path.join(pkgDir, 'README.md'), `${installLine()}\n\n${text}`);
 } else if (!existsSync(path.join(pkgDir, 'README.md'))) {
   fail(`no README.md: point "homepage" at its docs/<page>.md or write one`);
 }
