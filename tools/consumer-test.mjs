@@ -1,9 +1,10 @@
-// The packages as a downstream user gets them: pack every workspace package (its prepack builds it), lint each
-// tarball (publint, @arethetypeswrong/cli), install the tarballs into a fresh project outside the repo with an
-// isolated (linked) install, import and require each package, typecheck a consumer .ts against the shipped types
-// without @types/node, and run the installed `sdq` from an empty folder: `sdq generate` must draw the red circle
-// (judged by @sdq/pipeline's fidelity rule) and `sdq fixture create` must work. Ends with `consumer test: N passed,
-// N failed` (tools/ci-totals.mjs counts it) and exits 1 on any failure.
+// The packages as a downstream user gets them: build and pack every workspace package (prepack adds LICENSE,
+// README, assets), check the tarballs (no npm warnings, no dev scripts or nx block, publint, @arethetypeswrong),
+// install them into a fresh project outside the repo with an isolated (linked) install and with `npm install -g`,
+// import and require each package, typecheck consumer .ts files against the shipped types (the core packages without
+// @types/node), and run the installed `sdq` from an empty folder: `sdq generate` must draw the red circle (judged by
+// @sdq/pipeline's fidelity rule) and `sdq fixture create` must work. Ends with `consumer test: N passed, N failed`
+// (tools/ci-totals.mjs counts it) and exits 1 on any failure.
 // Usage: node tools/consumer-test.mjs [--onnxruntime-node VERSION] [--keep]
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
