@@ -66,7 +66,7 @@ describe('usage errors exit 2 with one line', () => {
     [['generate', tiny, '--scheduler', 'magic'], /^sdq generate: --scheduler must be one of ddim, /],
     [['convert', tiny, path.join(os.tmpdir(), 'x')], /^sdq convert: missing --to fp16/],
     [['convert', tiny, path.join(os.tmpdir(), 'x'), '--to', 'fp32'], /^sdq convert: --to fp32 changes nothing by itself; add --fuse-attention/],
-    [['calibrate', tiny, '--out', 'x'], /^sdq calibrate: missing --prompts/],
+    [['calibrate', tiny, '--prompts', 'p.txt'], /^sdq calibrate: missing --out/],
     [['build', tiny], /^sdq build: missing --precision fp32\|fp16\|int8/],
     [['fixture', 'create', '--preset', 'huge', '--out', 'x'], /^sdq fixture create: --preset must be one of tiny, small/],
     [['inspect'], /^sdq inspect: missing <model.onnx \| model dir>/],

@@ -18,4 +18,6 @@ export type {
   UnetInputs,
 } from './pipeline/pipeline.js';
 export { vaeOutputToImage, encodePng, writePng } from './pipeline/image.js';
+export { DEVICES, isDevice, executionProvidersFor, checkDeviceRuntime, deviceUnavailableMessage, missingProviderLibraries, gpuName } from './pipeline/device.js';
+export type { Device } from './pipeline/device.js';
 export type { RgbImage } from './pipeline/image.js';

@@ -1,5 +1,6 @@
 // generateImage: one text-to-image run to a PNG file (written atomically), with timings.
 import * as path from 'node:path';
+import type { Device } from '@sdq/diffusion';
 import type { GenerateParams, GenerationTimings } from './generator.js';
 import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
@@ -12,6 +13,8 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
   scheduler?: string;
   /** onnxruntime intra-op threads; default 2. */
   threads?: number;
+  /** Where the sessions run (default cpu). */
+  device?: Device;
   /** PNG path; nothing is written when omitted. */
   out?: string;
   onStep?: (step: number, total: number) => void;
@@ -20,7 +23,7 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
 export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
   await checkModelDir(modelDir);
   if (options.out) await ensureWritableParent(options.out);
-  const generator = await openPipelineGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2 });
+  const generator = await openPipelineGenerator(modelDir, { scheduler: options.scheduler, threads: options.threads ?? 2, ...(options.device !== undefined && { device: options.device }) });
   try {
     const { image, timings } = await generator.generate(options);
     if (options.out) await writeFileAtomic(path.resolve(options.out), encodePng(image));

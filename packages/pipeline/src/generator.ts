@@ -1,4 +1,5 @@
 // The seam between the benchmark and @sdq/diffusion: one text-to-image call with per-stage timings.
+import type { Device } from '@sdq/diffusion';
 import type { RgbImage } from './image.js';
 
 /** One text-to-image call; what is left out takes @sdq/diffusion's defaults. */
@@ -45,4 +46,5 @@ export interface Generator {
   dispose(): Promise<void>;
 }
 
-export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number }) => Promise<Generator>;
+/** `device`: where the sessions run (default cpu); see @sdq/diffusion's Device. */
+export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number; device?: Device }) => Promise<Generator>;

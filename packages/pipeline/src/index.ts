@@ -1,5 +1,8 @@
 // @sdq/pipeline public API: compose the packages into quantize / build / generate / benchmark, and report.
-export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, TABLE_HEADER, STAGE_HEADER } from './report/index.js';
+export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, machineLine, TABLE_HEADER, STAGE_HEADER } from './report/index.js';
+// Devices: where onnxruntime runs (re-exported so apps need only @sdq/pipeline).
+export { DEVICES, isDevice, gpuName } from '@sdq/diffusion';
+export type { Device } from '@sdq/diffusion';
 export type { ReportImages } from './report/index.js';
 export { encodePng, toUint8 } from './image.js';
 export type { RgbImage } from './image.js';
@@ -24,12 +27,15 @@ export { inspectPath } from './inspect.js';
 export type { InspectResult } from './inspect.js';
 export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT } from './quantize-model-dir.js';
 export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } from './quantize-model-dir.js';
-export { captureCalibrationSet, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, DEFAULT_INT8_RECIPE } from './int8.js';
-export type { CalibrateOptions } from './int8.js';
+export { captureCalibrationSet, captureSchedule, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, readCalibratedFor, DEFAULT_INT8_RECIPE, RECIPE_METHOD_OPTIONS } from './int8.js';
+export type { CalibrateOptions, CalibratedFor } from './int8.js';
 export type { Int8Recipe } from './int8.js';
 export { readPromptFile } from './prompts.js';
-export { buildEngines, resolvePrecisionDirs } from './engines.js';
-export type { BuildEnginesOptions, BuildEnginesSummary } from './engines.js';
+export { buildEngines, modelDirsFor, describeModelDir } from './engines.js';
+export type { BuildEnginesOptions, BuildEnginesSummary, KnownModelDir } from './engines.js';
+export type { PerformanceSummary } from '@sdq/tensorrt';
+export { readMadeFrom, STAMP_FILE } from './freshness.js';
+export type { MadeFrom, MadeDirContents, MadeComponent } from './freshness.js';
 export { generateImage } from './generate.js';
 export type { GenerateImageOptions } from './generate.js';
 export { convertPath } from './convert.js';

@@ -59,7 +59,7 @@ export function sampleReport(): BenchmarkReport {
     warmup: 1,
     runs: 3,
     threads: 2,
-    machine: { cpuModel: 'Test CPU', cpus: 2, totalMemoryGiB: 16, platform: 'linux x64', node: '20.0.0', onnxruntime: '1.30.0' },
+    machine: { cpuModel: 'Test CPU', cpus: 2, totalMemoryGiB: 16, platform: 'linux x64', node: '20.0.0', onnxruntime: '1.30.0', device: 'cpu', gpu: null },
     totalMs: 12_345,
     precisions: [
       sampleResult('fp32', [1200, 1220, 1250], 1),

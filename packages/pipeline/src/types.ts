@@ -59,6 +59,10 @@ export interface MachineInfo {
   platform: string;
   node: string;
   onnxruntime: string;
+  /** Where the sessions ran: cpu, webgpu or cuda. */
+  device: string;
+  /** The GPU's name for a GPU device (as its driver reports it), else null. */
+  gpu: string | null;
 }
 
 export interface BenchmarkReport {

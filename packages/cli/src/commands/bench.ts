@@ -2,12 +2,12 @@
 import * as path from 'node:path';
 import {
   benchmark, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
-  tableRows, stageRows, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
+  tableRows, stageRows, machineLine, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
   readPromptFile, ensureWritableParent, PRECISIONS, type Precision,
 } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { UsageError, intOption, listOption, noExtraPositionals, stringOption } from '../usage.js';
-import { GENERATION_OPTIONS, GENERIC_DEFAULT_PROMPT, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
+import { DEVICE_HELP, GENERATION_OPTIONS, GENERIC_DEFAULT_PROMPT, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
 
 /** Defaults of the no-argument run on the bundled shapes-sd (measured 12/12 faithful at 10 steps for all precisions). */
 export const BUNDLED_STEPS = 15;
@@ -37,6 +37,9 @@ Options:
   --seed N              (default 42)
   --size WxH            image size, multiples of 8 (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
+${DEVICE_HELP}
+                        On a GPU the precisions are the GPU recipe: FP32 and FP16 with attention fused,
+                        INT8 = weight-only INT8 over FP16 (see sdq convert --to int8-weights)
   --fidelity-prompts F  prompt file for the fidelity check, or "none" (default: 12 prompts of the model's language)
   --fidelity-steps N    steps for the fidelity generations (default: --steps; ${BUNDLED_FIDELITY_STEPS} on the bundled model)
   --calibration-prompts F   prompts to calibrate INT8 on (default: 8 prompts of the model's language not in the
@@ -88,7 +91,7 @@ export const benchCommand: Command = {
     const fidelitySteps = intOption(values, 'fidelity-steps', name, 1);
     const sequential = Boolean(values.sequential);
     const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, bundled ? BUNDLED_STEPS : 25);
-    const { info, language, prompt, steps, threads, width, height } = g;
+    const { info, language, prompt, steps, threads, width, height, device } = g;
 
     const fidelityArg = stringOption(values, 'fidelity-prompts');
     let fidelityPrompts: string[] | undefined;
@@ -121,6 +124,7 @@ export const benchCommand: Command = {
         size: { width, height },
       },
       threads,
+      device,
       onProgress: ctx.progress,
     });
     const outcome = await benchmark({
@@ -137,6 +141,7 @@ export const benchCommand: Command = {
       warmup,
       runs,
       threads,
+      device,
       interleave: !sequential,
       fidelity: fidelityPrompts && language ? { prompts: fidelityPrompts, steps: fidelitySteps ?? (bundled ? Math.min(steps, BUNDLED_FIDELITY_STEPS) : steps), language } : undefined,
       onProgress: ctx.progress,
@@ -153,6 +158,7 @@ export const benchCommand: Command = {
     ctx.io.stdout(
       [
         `sdq bench ${r.model}: "${r.prompt}", ${r.width}x${r.height}, ${r.scheduler} ${r.steps} steps, guidance ${r.guidance}, seed ${r.seed}, ${r.warmup} warm-up + ${r.runs} runs per precision`,
+        machineLine(r),
         '',
         formatTextTable(TABLE_HEADER, tableRows(r)),
         '',

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { generateImage, SCHEDULERS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { noExtraPositionals, stringOption } from '../usage.js';
-import { GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
+import { DEVICE_HELP, GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -11,7 +11,7 @@ export const generateCommand: Command = {
   help: `Usage: sdq generate [<model dir>] --prompt TEXT [options]
 
 Runs the text encoder, the denoising loop (classifier-free guidance) and the VAE decoder on
-onnxruntime (CPU) and writes a PNG. With no <model dir>, uses the bundled shapes-sd model.
+onnxruntime (CPU, or the GPU with --device webgpu) and writes a PNG. With no <model dir>, uses the bundled shapes-sd model.
 
 Options:
   --prompt TEXT          what to draw (default: "${SHAPES_DEFAULT_PROMPT}" on shapes-sd)
@@ -22,6 +22,7 @@ Options:
   --seed N               (default 42)
   --size WxH             multiples of 8 (default: the UNet's sample_size x 8)
   --threads N            onnxruntime intra-op threads (default 2)
+${DEVICE_HELP}
   --out FILE             PNG to write (default out.png)
 
 ${COMMON_HELP}
@@ -46,16 +47,17 @@ Examples:
       height: g.height,
       scheduler: g.scheduler,
       threads: g.threads ?? 2,
+      device: g.device,
       out,
       onStep: (done, total) => ctx.progress({ task: 'generate', done, total }),
     });
     const t = result.timings;
     if (ctx.json) {
-      ctx.printJson({ ok: true, out, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t });
+      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t });
       return;
     }
     ctx.io.stdout(
-      `${out}  ${g.width}x${g.height}, ${g.scheduler} ${g.steps} steps, seed ${g.seed}\n` +
+      `${out}  ${g.width}x${g.height}, ${g.scheduler} ${g.steps} steps, seed ${g.seed}${g.device === 'cpu' ? '' : `, on ${g.device}`}\n` +
         `total ${t.totalMs.toFixed(0)} ms: text encoder ${t.textEncoderMs.toFixed(1)} ms, UNet ${t.unetMs.toFixed(0)} ms (${(t.unetMs / t.unetCalls).toFixed(1)} ms/step), ` +
         `scheduler ${t.schedulerMs.toFixed(1)} ms, VAE decoder ${t.vaeDecoderMs.toFixed(0)} ms\n`,
     );

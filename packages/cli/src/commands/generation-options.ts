@@ -2,7 +2,8 @@
 // shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
 import * as path from 'node:path';
 import { checkModelDir, readPromptLanguage, SCHEDULERS } from '@sdq/pipeline';
-import { type OptionSpec, type OptionValues, UsageError, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
+import { type OptionSpec, type OptionValues, UsageError, choiceOption, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
+import { DEVICES, type Device } from '@sdq/pipeline';
 import { defaultModelDir } from '../fixtures.js';
 
 export const SHAPES_DEFAULT_PROMPT = 'a red circle on a blue background';
@@ -17,6 +18,7 @@ export const GENERATION_OPTIONS = {
   seed: { type: 'string' },
   size: { type: 'string' },
   threads: { type: 'string' },
+  device: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export interface GenerationSettings {
@@ -34,6 +36,8 @@ export interface GenerationSettings {
   width: number;
   height: number;
   threads: number | undefined;
+  /** --device: cpu (default), webgpu or cuda. */
+  device: Device;
 }
 
 /** Reads and checks the generation options; the image size defaults to the UNet's sample size x 8. */
@@ -69,5 +73,15 @@ export async function readGenerationSettings(
     width,
     height,
     threads,
+    device: readDevice(values, command),
   };
 }
+
+/** --device cpu|webgpu|cuda (default cpu). */
+export function readDevice(values: OptionValues, command: string): Device {
+  return choiceOption(values, 'device', DEVICES, command) ?? 'cpu';
+}
+
+export const DEVICE_HELP = `  --device D            where onnxruntime runs: cpu (default), webgpu (the GPU through onnxruntime-node's
+                        bundled WebGPU provider; needs a Vulkan driver) or cuda (onnxruntime-node's
+                        CUDA provider, installed separately); a missing device is an error, never a CPU run`;

@@ -10,6 +10,7 @@ import { ClipTokenizer } from '../tokenizer/clip-tokenizer.js';
 import { type TextEncoderIO, type UnetIO, type VaeDecoderIO, openSession, textEncoderIO, unetIO, vaeDecoderIO } from './components.js';
 import { type RgbImage, vaeOutputToImage } from './image.js';
 import { checkModelDir, componentModelPath, readJsonFile, readOptionalJson } from './model-dir.js';
+import { type Device, checkDeviceRuntime, deviceUnavailableMessage, executionProvidersFor } from './device.js';
 import { FloatFeed, outputAsFloat32 } from './tensors.js';
 
 const f = Math.fround;
@@ -23,7 +24,9 @@ export interface PipelineOptions {
   interOpNumThreads?: number;
   /** onnxruntime graph optimization level; default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
-  /** Execution providers in priority order; default ['cpu']. Others (cuda, tensorrt, ...) pass through where the onnxruntime build has them. */
+  /** Where the sessions run (default 'cpu'): 'webgpu' is onnxruntime-node's bundled WebGPU provider, 'cuda' its downloadable CUDA provider. An absent device is an SdqError, never a CPU run. */
+  device?: Device;
+  /** Execution providers in priority order; overrides `device`. Others (tensorrt, ...) pass through where the onnxruntime build has them. */
   executionProviders?: readonly ort.InferenceSession.ExecutionProviderConfig[];
   /** Any other onnxruntime session options (the fields above win). */
   sessionOptions?: ort.InferenceSession.SessionOptions;
@@ -149,9 +152,11 @@ export class StableDiffusionPipeline {
     const tokenizer = ClipTokenizer.fromDir(join(dir, 'tokenizer'));
     const vaeConfig = readOptionalJson(join(dir, 'vae_decoder', 'config.json'));
     const unetConfig = readOptionalJson(join(dir, 'unet', 'config.json'));
+    const device = options.device ?? 'cpu';
+    if (options.executionProviders === undefined) checkDeviceRuntime(device);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
+      executionProviders: executionProvidersFor(device),
       logSeverityLevel: 3,
       ...options.sessionOptions,
       ...(options.intraOpNumThreads !== undefined && { intraOpNumThreads: options.intraOpNumThreads }),
@@ -165,10 +170,20 @@ export class StableDiffusionPipeline {
       unet: componentModelPath(dir, 'unet', files.unet),
       vaeDecoder: componentModelPath(dir, 'vae_decoder', files.vae_decoder),
     };
+    const open = async (file: string): Promise<ort.InferenceSession> => {
+      try {
+        return await openSession(file, sessionOptions);
+      } catch (e) {
+        // an absent device fails every component alike: say what is missing instead of blaming the model file
+        const unavailable = options.executionProviders === undefined ? deviceUnavailableMessage(device, String((e as Error).cause ?? e)) : undefined;
+        if (unavailable !== undefined) throw new SdqError('UNSUPPORTED', unavailable, { cause: e });
+        throw e;
+      }
+    };
     const sessions: Sessions = {
-      textEncoder: await openSession(paths.textEncoder, sessionOptions),
-      unet: await openSession(paths.unet, sessionOptions),
-      vaeDecoder: await openSession(paths.vaeDecoder, sessionOptions),
+      textEncoder: await open(paths.textEncoder),
+      unet: await open(paths.unet),
+      vaeDecoder: await open(paths.vaeDecoder),
     };
     const te = textEncoderIO(sessions.textEncoder, paths.textEncoder);
     const un = unetIO(sessions.unet, paths.unet);

@@ -69,7 +69,9 @@ export function runSettings(report: BenchmarkReport): string {
 
 export function machineLine(report: BenchmarkReport): string {
   const m = report.machine;
-  return `${m.cpuModel} (${m.cpus} cores), ${m.totalMemoryGiB.toFixed(0)} GiB RAM, ${m.platform}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}`;
+  // reports written before --device existed carry no device: they ran on the CPU
+  const device = m.device === undefined || m.device === 'cpu' ? 'on the CPU' : `on ${m.gpu ?? 'a GPU'} through onnxruntime's ${m.device === 'webgpu' ? 'WebGPU' : 'CUDA'} provider`;
+  return `${device}; ${m.cpuModel} (${m.cpus} cores), ${m.totalMemoryGiB.toFixed(0)} GiB RAM, ${m.platform}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}`;
 }
 
 export const STAGES = [

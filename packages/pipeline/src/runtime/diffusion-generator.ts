@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SdqError, isSdqError } from '@sdq/quant';
-import { StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
+import { type Device, StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
 import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
 import { ONNX_COMPONENTS } from '../model-dir.js';
 
@@ -25,6 +25,8 @@ export interface DiffusionGeneratorOptions {
   /** A SCHEDULERS name; default: the model's scheduler/scheduler_config.json. */
   scheduler?: string;
   threads: number;
+  /** Where the sessions run (default cpu). */
+  device?: Device;
   /** Called with (copies of) the UNet inputs of every step, for calibration capture. */
   onUnetInputs?: (feeds: UnetFeeds) => void;
 }
@@ -43,6 +45,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     pipeline = await StableDiffusionPipeline.fromDir(modelDir, {
       scheduler: options.scheduler,
       intraOpNumThreads: options.threads,
+      ...(options.device !== undefined && { device: options.device }),
       interOpNumThreads: 1,
       // onnxruntime's own log lines (level error) would print before sdq's one-line error: fatal only.
       sessionOptions: { logSeverityLevel: 4 },
