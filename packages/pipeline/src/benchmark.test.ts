@@ -22,7 +22,7 @@ function fakeOpen(calls: string[]): OpenGenerator {
         const img = p.prompt.includes('red circle') ? shapeImage(16, 'circle', [220 - offset, 30, 30], [40, 70, 220]) : squareImage(16, [30, 30, 30], [30, 30, 30]);
         return {
           image: img,
-          timings: { totalMs: ms, tokenizerMs: 1, textEncoderMs: 4, unetMs: ms - 20, schedulerMs: 1, vaeDecoderMs: 13, unetCalls: p.steps },
+          timings: { totalMs: ms, tokenizerMs: 1, textEncoderMs: 4, unetMs: ms - 20, schedulerMs: 1, vaeDecoderMs: 13, unetCalls: p.steps ?? 0 },
         };
       },
       async dispose() {

@@ -2,15 +2,20 @@
 import type { Device } from '@sdq/diffusion';
 import type { RgbImage } from './image.js';
 
+/** One text-to-image call; what is left out takes @sdq/diffusion's defaults. */
 export interface GenerateParams {
   prompt: string;
   /** Left out: "" for SD 1.x/2.x, zero embeddings for SDXL (force_zeros_for_empty_prompt), as in diffusers. */
   negativePrompt?: string;
-  steps: number;
-  guidance: number;
-  seed: number;
-  width: number;
-  height: number;
+  /** Default 25. */
+  steps?: number;
+  /** Classifier-free guidance scale; default 7.5. */
+  guidance?: number;
+  /** Default 0. */
+  seed?: number;
+  /** Default: the UNet's sample size x 8 (512 for SD 1.x). */
+  width?: number;
+  height?: number;
   /** Called after each denoising step (1-based). */
   onStep?: (step: number, total: number) => void;
 }

@@ -24,7 +24,7 @@ print latency (mean, median, p90, UNet ms/step), speed-up over FP32, model size,
 quality against the FP32 image (PSNR, SSIM, max abs diff) and, for models with a prompt
 language (shapes-sd), prompt fidelity over a prompt set.
 FP16 and INT8 models are made from <model dir> into --cache and reused while fresh.
-With no <model dir>, uses the bundled fixtures/models/shapes-sd.
+With no <model dir>, uses the bundled shapes-sd model (@sdq/model-shapes-sd).
 
 Options:
   --precisions LIST     comma list of fp32,fp16,int8 (default: all three)

@@ -29,7 +29,8 @@ export function onnxruntimeVersion(): string {
 }
 
 export interface DiffusionGeneratorOptions {
-  scheduler: string;
+  /** A SCHEDULERS name; default: the model's scheduler/scheduler_config.json. */
+  scheduler?: string;
   threads: number;
   /** Where the sessions run (default cpu). */
   device?: Device;
@@ -44,7 +45,7 @@ function componentOf(message: string, dir: string): string | undefined {
 }
 
 export async function openPipelineGenerator(modelDir: string, options: DiffusionGeneratorOptions): Promise<Generator> {
-  if (!(options.scheduler in SCHEDULER_ALIASES)) {
+  if (options.scheduler !== undefined && !(options.scheduler in SCHEDULER_ALIASES)) {
     throw new SdqError('INVALID_ARGUMENT', `unknown scheduler "${options.scheduler}"; use one of ${Object.keys(SCHEDULER_ALIASES).join(', ')}`);
   }
   let pipeline: StableDiffusionPipeline;
@@ -105,7 +106,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     };
   }
 
-  return { modelDir, scheduler: options.scheduler, generate, dispose: () => pipeline.dispose() };
+  return { modelDir, scheduler: options.scheduler ?? String(pipeline.schedulerConfig._class_name), generate, dispose: () => pipeline.dispose() };
 }
 
 export const openDiffusionGenerator: OpenGenerator = (dir, o) => openPipelineGenerator(dir, o);
