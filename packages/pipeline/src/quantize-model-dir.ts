@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
+import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS, type TensorProto } from '@sdq/onnx';
 import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
@@ -74,8 +74,9 @@ export async function onnxComponents(dir: string): Promise<string[]> {
 /**
  * Converted copy of one component: FP16 (`to: 'fp16'`, the default) through convertToFloat16 with float32 IO kept by
  * default (callers feed float32), or FP32 as it is (`to: 'fp32'`, for the attention fusion alone). The FP32 weights
- * are read lazily, one tensor at a time as each is converted, so only the output's weights are held in memory
- * (SD 1.5's 3.4 GB UNet: the FP32 and FP16 weights together peaked at 6.5 GiB when read up front).
+ * are read lazily and each external one is converted as it is written (convertToFloat16's `deferred`), so memory
+ * holds one tensor at a time (SD 1.5's 3.4 GB UNet: 6.5 GiB when read up front, 1.75 GiB when the FP16 weights were
+ * held until written; SDXL's 10.3 GB UNet: 5.24 GiB that way).
  * `fuseAttention` first turns each attention into onnxruntime's MultiHeadAttention (float and float16 CPU kernels):
  * FP16 attention in plain ops was what made FP16 slower than FP32 on CPU. Returns how many were fused.
  */
@@ -94,6 +95,7 @@ export async function convertComponent(
   const baseDir = path.dirname(srcModel);
   const fused = options.fuseAttention ? fuseAttention(model, { baseDir }) : undefined;
   const source = fused?.model ?? model;
+  const deferred = new Map<TensorProto, () => Uint8Array>();
   const out =
     options.to === 'fp32'
       ? source
@@ -101,13 +103,14 @@ export async function convertComponent(
           keepIoTypes: options.keepIoTypes ?? true,
           blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
           baseDir,
+          deferred,
         });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   // Tensors the conversion left as they were (int64 shapes, blocked ops' weights) are still external: copied from
   // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
   // 1.7 GB FP16 UNet was encoded as one buffer next to the tensors (a second copy) and sits near protobuf's 2 GiB.
   const external = model.graph?.initializer.some((t) => isExternalTensor(t)) ? true : 'auto';
-  await writeModel(out, dstModel, { externalData: external, sourceDir: baseDir });
+  await writeModel(out, dstModel, { externalData: external, sourceDir: baseDir, deferredData: deferred });
   return fused?.report.fused.length ?? 0;
 }
 
