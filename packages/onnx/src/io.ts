@@ -139,6 +139,8 @@ export interface WriteModelOptions {
   sourceDir?: string;
   /** Inline size limit (default 2 GiB - 1, protobuf's); lower it to test the large-model path. */
   maxInlineBytes?: number;
+  /** Data made on demand for tensors that have none yet (convertToFloat16's `deferred`): read as each is written. */
+  deferredData?: ReadonlyMap<TensorProto, () => Uint8Array>;
 }
 
 export interface WriteModelResult {
@@ -235,11 +237,13 @@ export async function writeModel(model: ModelProto, path: string, options: Write
   forEachTensor(model, (t) => {
     if (isExternalTensor(t) && !placed.has(t)) toInline.push(t);
   });
-  const needSource = toInline.some((t) => t.rawData === undefined) || placements.some((p) => isExternalTensor(p.tensor) && p.tensor.rawData === undefined);
+  const deferred = options.deferredData;
+  const fromFile = (t: TensorProto): boolean => isExternalTensor(t) && t.rawData === undefined && !deferred?.has(t);
+  const needSource = toInline.some(fromFile) || placements.some((p) => fromFile(p.tensor));
   if (needSource && options.sourceDir === undefined) {
     throw new SdqError('INVALID_ARGUMENT', `model has external tensors that are not loaded; pass sourceDir (the folder of the model it was read from) or read it with externalData: 'load'`);
   }
-  const dataOf = (t: TensorProto): Uint8Array => tensorBytes(t, options.sourceDir);
+  const dataOf = (t: TensorProto): Uint8Array => deferred?.get(t)?.() ?? tensorBytes(t, options.sourceDir);
 
   // Encode the protobuf with the new layout by swapping fields in, then restoring them (sync, so nobody sees it).
   interface Saved { t: TensorProto; rawData: TensorProto['rawData']; externalData: TensorProto['externalData']; dataLocation: TensorProto['dataLocation']; floatData: number[]; int32Data: number[]; int64Data: TensorProto['int64Data']; doubleData: number[]; uint64Data: TensorProto['uint64Data'] }

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import type { Device } from '@sdq/diffusion';
-import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS, quantizeWeightsInt8 } from '@sdq/onnx';
+import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS, quantizeWeightsInt8, type TensorProto } from '@sdq/onnx';
 import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
@@ -71,8 +71,9 @@ export async function onnxComponents(dir: string): Promise<string[]> {
 /**
  * Converted copy of one component: FP16 (`to: 'fp16'`, the default) through convertToFloat16 with float32 IO kept by
  * default (callers feed float32), or FP32 as it is (`to: 'fp32'`, for the attention fusion alone). The FP32 weights
- * are read lazily, one tensor at a time as each is converted, so only the output's weights are held in memory
- * (SD 1.5's 3.4 GB UNet: the FP32 and FP16 weights together peaked at 6.5 GiB when read up front).
+ * are read lazily and each external one is converted as it is written (convertToFloat16's `deferred`), so memory
+ * holds one tensor at a time (SD 1.5's 3.4 GB UNet: 6.5 GiB when read up front, 1.75 GiB when the FP16 weights were
+ * held until written; SDXL's 10.3 GB UNet: 5.24 GiB that way).
  * `fuseAttention` first turns each attention into onnxruntime's MultiHeadAttention (float and float16 CPU kernels):
  * FP16 attention in plain ops was what made FP16 slower than FP32 on CPU. Returns how many were fused.
  */
@@ -91,6 +92,7 @@ export async function convertComponent(
   const baseDir = path.dirname(srcModel);
   const fused = options.fuseAttention ? fuseAttention(model, { baseDir }) : undefined;
   const source = fused?.model ?? model;
+  const deferred = new Map<TensorProto, () => Uint8Array>();
   const out =
     options.to === 'fp32'
       ? source
@@ -98,6 +100,9 @@ export async function convertComponent(
           keepIoTypes: options.keepIoTypes ?? true,
           blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
           baseDir,
+          // Deferred weights are converted as they are written; weight-only INT8 reads every weight first, so it
+          // takes them converted in memory (peak = the FP16 weights).
+          ...(options.weights === 'int8' ? {} : { deferred }),
         });
   // Weight-only INT8 on top (W8A16): int8 Conv/MatMul/Gemm weights behind DequantizeLinear, which WebGPU runs.
   const final = options.weights === 'int8' ? quantizeWeightsInt8(out, { baseDir }).model : out;
@@ -106,7 +111,7 @@ export async function convertComponent(
   // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
   // 1.7 GB FP16 UNet was encoded as one buffer next to the tensors (a second copy) and sits near protobuf's 2 GiB.
   const external = model.graph?.initializer.some((t) => isExternalTensor(t)) ? true : 'auto';
-  await writeModel(final, dstModel, { externalData: external, sourceDir: baseDir });
+  await writeModel(final, dstModel, { externalData: external, sourceDir: baseDir, deferredData: deferred });
   return fused?.report.fused.length ?? 0;
 }
 

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, float16ToFloat32, float32ToFloat16, maxAbsError, sqnr } from '@sdq/quant';
-import { readModel } from '../io.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { readModel, writeModel } from '../io.js';
+import { tensorBytes } from '../tensor.js';
+import type { TensorProto } from '../proto/types.js';
 import { validateModel } from '../validate.js';
 import { encodeModel } from '../proto/model.js';
 import { createSession, type HostTensor } from '../testing/ort.js';
@@ -58,5 +62,32 @@ describe('convertToFloat16 on fixtures/models/tiny-sd', () => {
     const db = sqnr(ref, toFloat(out));
     console.log(`unet fp16 IO vs fp32: SQNR ${db.toFixed(1)} dB, max abs ${maxAbsError(ref, toFloat(out)).toExponential(2)}`);
     expect(db).toBeGreaterThan(45);
+  });
+});
+
+describe('convertToFloat16 with deferred conversion of external weights (bounded memory)', () => {
+  it('writes the same float16 weights as the eager conversion, converting each external tensor as it is written', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sdq-fp16-deferred-'));
+    try {
+      const lazy = await readModel(join(tiny, 'unet', 'model.onnx'), { externalData: 'lazy' });
+      const baseDir = join(tiny, 'unet');
+      const deferred = new Map<TensorProto, () => Uint8Array>();
+      const half = convertToFloat16(lazy, { keepIoTypes: true, baseDir, deferred });
+      // the UNet's weights are external: nothing converted yet
+      expect(deferred.size).toBeGreaterThan(100);
+      expect([...deferred.keys()].every((t) => t.rawData === undefined && t.dataType === DataType.FLOAT16)).toBe(true);
+      // using a deferred tensor without its map fails instead of reading the float32 file as float16
+      expect(() => tensorBytes([...deferred.keys()][0], baseDir)).toThrow();
+      await writeModel(half, join(out, 'model.onnx'), { externalData: true, sourceDir: baseDir, deferredData: deferred });
+      const written = await readModel(join(out, 'model.onnx'));
+      const eager = convertToFloat16(await readModel(join(tiny, 'unet', 'model.onnx')), { keepIoTypes: true });
+      const bytesOf = (m: typeof eager) => new Map(m.graph!.initializer.map((t) => [t.name, Buffer.from(tensorBytes(t))]));
+      const [a, b] = [bytesOf(written), bytesOf(eager)];
+      expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+      for (const [name, bytes] of b) expect(Buffer.compare(a.get(name)!, bytes)).toBe(0);
+      await expect(writeModel(half, join(out, 'again.onnx'), { externalData: true, sourceDir: baseDir })).rejects.toThrow();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

@@ -10,9 +10,9 @@
  * float16 and float32 consumers is kept once in float32 and once as `<name>_fp16`, so the float32 side stays exact.
  */
 import { DataType, SdqError, float32ToFloat16Clamped } from '@sdq/quant';
-import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto/types.js';
+import { AttributeType, DataLocation, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto/types.js';
 import { makeAttribute, makeNode, makeTensorProto } from '../builder/proto-factory.js';
-import { tensorToTypedArray } from '../tensor.js';
+import { isExternalTensor, tensorToTypedArray } from '../tensor.js';
 import { inferElemTypes, nodeSubgraphs } from './elem-types.js';
 
 /** onnxruntime's DEFAULT_OP_BLOCK_LIST (transformers/float16.py): ops without float16 kernels or that break in it. */
@@ -41,6 +41,14 @@ export interface ConvertToFloat16Options {
   blockNodes?: readonly string[];
   /** Folder of the model file, for initializers still in external data files. */
   baseDir?: string;
+  /**
+   * Convert initializers still in external data files when they are written, not here: each gets a float16 tensor
+   * whose data is `deferred.get(tensor)()` (read and converted on demand). Pass the same map to writeModel's
+   * `deferredData`; memory then holds one converted tensor at a time instead of all of them (SDXL's UNet: 5.1 GB).
+   * The deferred tensors carry an external_data location that no reader resolves, so using them without the map
+   * fails loudly.
+   */
+  deferred?: Map<TensorProto, () => Uint8Array>;
 }
 
 interface Context {
@@ -49,6 +57,7 @@ interface Context {
   keepIoTypes: boolean;
   baseDir: string | undefined;
   usedNames: Set<string>;
+  deferred: Map<TensorProto, () => Uint8Array> | undefined;
 }
 
 /** Returns a new model; the input model is not modified (unchanged tensors are shared, not copied). */
@@ -64,6 +73,7 @@ export function convertToFloat16(model: ModelProto, options: ConvertToFloat16Opt
     keepIoTypes: options.keepIoTypes ?? false,
     baseDir: options.baseDir,
     usedNames: collectNames(model.graph),
+    deferred: options.deferred,
   };
   const graph = convertGraph(model.graph, ctx, new Map(), { inputs: !ctx.keepIoTypes, outputs: !ctx.keepIoTypes });
   return { ...model, graph };
@@ -127,14 +137,13 @@ function convertGraph(graph: GraphProto, ctx: Context, outer: ReadonlyMap<string
       initializers.push(t);
       continue;
     }
-    const half = toFloat16Tensor(t, ctx.baseDir);
     if (wants.has(DataType.FLOAT)) {
       initializers.push(t);
       const copyName = uniqueName(`${name}_fp16`, ctx.usedNames);
-      initializers.push({ ...half, name: copyName });
+      initializers.push(toFloat16Tensor(t, ctx, copyName));
       fp16Copy.set(name, copyName);
     } else {
-      initializers.push(half);
+      initializers.push(toFloat16Tensor(t, ctx, name));
       stored.set(name, DataType.FLOAT16);
     }
   }
@@ -237,18 +246,26 @@ function convertGraph(graph: GraphProto, ctx: Context, outer: ReadonlyMap<string
       const t = makeTensorProto({ dims: a.name === 'value_float' ? [] : [values.length], dataType: DataType.FLOAT16, rawData: new Uint8Array(bits.buffer) });
       return makeAttribute({ name: 'value', type: AttributeType.TENSOR, t });
     }
-    if (a.t && a.t.dataType === DataType.FLOAT) return { ...a, t: toFloat16Tensor(a.t, c.baseDir) };
+    if (a.t && a.t.dataType === DataType.FLOAT) return { ...a, t: toFloat16Tensor(a.t, c, a.t.name) };
     if (a.name === 'dtype' && Number(a.i) === DataType.FLOAT) return { ...a, i: DataType.FLOAT16 };
     return a;
   }
 }
 
-/** A float32 tensor as float16 (clamped), same name and dims, data inline. */
-function toFloat16Tensor(t: TensorProto, baseDir: string | undefined): TensorProto {
-  const values = tensorToTypedArray(t, baseDir) as Float32Array;
-  const bits = float32ToFloat16Clamped(values);
-  const out = makeTensorProto({ dims: [...t.dims], dataType: DataType.FLOAT16, rawData: new Uint8Array(bits.buffer) });
-  if (t.name !== undefined) out.name = t.name;
+/** A float32 tensor as float16 (clamped), same dims, data inline, or deferred (ctx.deferred) when it is still in a file. */
+function toFloat16Tensor(t: TensorProto, ctx: Pick<Context, 'baseDir' | 'deferred'>, name: string | undefined): TensorProto {
+  const convert = (): Uint8Array => new Uint8Array(float32ToFloat16Clamped(tensorToTypedArray(t, ctx.baseDir) as Float32Array).buffer);
+  const defer = ctx.deferred !== undefined && isExternalTensor(t) && t.rawData === undefined;
+  const out = defer
+    ? makeTensorProto({
+        dims: [...t.dims],
+        dataType: DataType.FLOAT16,
+        dataLocation: DataLocation.EXTERNAL,
+        externalData: [{ key: 'location', value: `float16 of ${t.name ?? 'a tensor'}, converted when written (pass convertToFloat16's deferred map to writeModel)` }],
+      })
+    : makeTensorProto({ dims: [...t.dims], dataType: DataType.FLOAT16, rawData: convert() });
+  if (defer) ctx.deferred?.set(out, convert);
+  if (name !== undefined) out.name = name;
   if (t.docString !== undefined) out.docString = t.docString;
   out.metadataProps = t.metadataProps;
   return out;
