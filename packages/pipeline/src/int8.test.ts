@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, openCalibrationData } from '@sdq/calib';
-import { FAST_POLICY_MIN_LATENT, captureCalibrationSet, int8PolicyFor } from './int8.js';
+import { FAST_POLICY_MIN_LATENT, captureCalibrationSet, int8PolicyFor, captureSchedule } from './int8.js';
 import { checkModelDir } from './model-dir.js';
 
 describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
@@ -22,6 +22,25 @@ describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
     expect(p.activationType).toBe('int8');
     expect(p.floatOutputNodes).toBe(FAST_UNET_INT8_POLICY.floatOutputNodes);
     expect(int8PolicyFor(16, { activationType: 'int8' }).floatOutputNodes).toBeUndefined();
+  });
+});
+
+describe('captureSchedule: which prompts calibration generates and which steps it keeps', () => {
+  it.each([
+    // prompts, steps, samples -> prompt indices, every k-th step
+    [8, 10, 40, [0, 1, 2, 3, 4, 5, 6, 7], 2], // the recipe: its 8 prompts, every 2nd step (as before)
+    [168, 10, 40, [0, 21, 42, 63, 84, 105, 126, 147], 2], // a long prompt file: 8 prompts spread through it, not 40 first steps of its first 40
+    [3, 10, 40, [0, 1, 2], 1], // fewer prompts than the sets need: all of them, every step
+    [8, 1, 4, [0, 2, 4, 6], 1], // one step per generation: one set each
+    [0, 10, 40, [], 1], // no prompts: nothing to generate
+  ])('%i prompts, %i steps, %i samples', (prompts, steps, samples, indices, every) => {
+    expect(captureSchedule(prompts, steps, samples)).toEqual({ promptIndices: indices, every });
+  });
+
+  it.each([[8, 10, 40], [168, 10, 40], [40, 20, 40], [100, 4, 16]])('%i prompts x %i steps, %i samples: every generation gives at least half its steps', (prompts, steps, samples) => {
+    const { promptIndices, every } = captureSchedule(prompts, steps, samples);
+    expect(Math.ceil(steps / every)).toBeGreaterThanOrEqual(Math.ceil(steps / 2));
+    expect(promptIndices.length * Math.ceil(steps / every)).toBeGreaterThanOrEqual(Math.min(samples, promptIndices.length * steps));
   });
 });
 

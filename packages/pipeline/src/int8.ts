@@ -1,11 +1,13 @@
 // INT8: capture real UNet inputs from FP32 generations (@sdq/calib's capture over this package's generator),
 // calibrate, and write a QDQ UNet with @sdq/calib's quantizeUnet and its default policy.
+import type { Device } from '@sdq/diffusion';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
-  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, type GenerateWithUnetHook, type QdqPolicyLike,
+  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, DEFAULT_UNET_METHOD_OPTIONS,
+  type GenerateWithUnetHook, type QdqPolicyLike, type CalibrationMethod, type MethodOptions,
 } from './calib-api.js';
 import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
 import type { ProgressListener } from './progress.js';
@@ -31,6 +33,18 @@ export interface Int8Recipe {
 }
 
 export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: DEFAULT_UNET_CALIBRATION_METHOD, seed: 1234 };
+
+/**
+ * The options each range method runs with wherever sdq calibrates (bench's recipe, sdq calibrate, sdq quantize
+ * --method): percentile as @sdq/calib's default (asymmetric 99.999th, 2048 bins: 26.1 dB on shapes-sd against
+ * 25.9 dB symmetric, docs/calibration.md); entropy with 2048 bins, because onnxruntime's default 128 bins equal its
+ * 128 quantized bins and leave the KL search one candidate, the MinMax range; minmax asymmetric.
+ */
+export const RECIPE_METHOD_OPTIONS: Readonly<Record<CalibrationMethod, MethodOptions>> = Object.freeze({
+  percentile: DEFAULT_UNET_METHOD_OPTIONS,
+  entropy: { numBins: 2048, numQuantizedBins: 128 },
+  minmax: { symmetric: false },
+});
 
 /**
  * What sdq calibrate calibrates: the tensors insertQdq reads under the default layout with no layer kept float, a
@@ -84,21 +98,35 @@ export interface CaptureOptions {
   width: number;
   height: number;
   threads: number;
+  /** Where the FP32 generations run (default cpu); statistics are collected on the CPU. */
+  device?: Device;
   onProgress?: ProgressListener;
+}
+
+/**
+ * Which prompts calibration generates from and how often it keeps a step's UNet inputs. Each generation gives at least
+ * half of its steps (so the sets span the denoising trajectory: one set per generation would keep only the first,
+ * noisiest step), so there are at most ceil(samples / ceil(steps / 2)) generations; their prompts are spread evenly
+ * through the list (a file's first prompts are often one colour or subject). The recipe's 8 prompts at 10 steps and
+ * 40 samples: all 8 prompts, every 2nd step.
+ */
+export function captureSchedule(promptCount: number, steps: number, samples: number): { promptIndices: number[]; every: number } {
+  const generations = Math.min(promptCount, Math.max(1, Math.min(samples, Math.ceil(samples / Math.ceil(steps / 2)))));
+  const promptIndices = Array.from({ length: generations }, (_, j) => Math.floor((j * promptCount) / generations));
+  return { promptIndices, every: Math.max(1, Math.floor((generations * steps) / samples)) };
 }
 
 /** FP32 generations over the prompts; every k-th step's UNet inputs go to `npzPath` (at most `samples` sets). */
 export async function captureCalibrationSet(modelDir: string, npzPath: string, options: CaptureOptions): Promise<{ path: string; sets: number; generations: number }> {
-  // More generations than samples would only be thrown away: use at most one generation per sample.
-  const prompts = options.prompts.slice(0, Math.max(1, Math.min(options.prompts.length, options.samples)));
-  const total = prompts.length * options.steps;
-  const every = Math.max(1, Math.floor(total / options.samples));
+  const { promptIndices, every } = captureSchedule(options.prompts.length, options.steps, options.samples);
+  const prompts = promptIndices.map((i) => options.prompts[i]!);
   let step = 0;
   let kept = 0;
   let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
   const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
     threads: options.threads,
+    ...(options.device !== undefined && { device: options.device }),
     onUnetInputs: (f) => {
       if (step++ % every !== 0 || kept >= options.samples) return;
       kept++;
@@ -164,6 +192,7 @@ export async function quantizeUnetInt8(
   const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
     calibration: npz.path,
     method: recipe.method,
+    methodOptions: RECIPE_METHOD_OPTIONS[recipe.method],
     policy,
     rangesPath: path.join(calibDir, 'ranges.json'),
     calibrationJsonPath: path.join(calibDir, 'calibration.json'),
@@ -180,14 +209,18 @@ export async function quantizeUnetInt8(
 }
 
 export interface CalibrateOptions {
-  prompts: readonly string[];
-  method?: 'minmax' | 'percentile' | 'entropy';
+  /** Default: the recipe's calibration prompts (calibrationPrompts). */
+  prompts?: readonly string[];
+  /** Default: the recipe's (DEFAULT_INT8_RECIPE.method), with RECIPE_METHOD_OPTIONS. */
+  method?: CalibrationMethod;
   samples?: number;
   steps?: number;
   guidance?: number;
   seed?: number;
   size?: { width: number; height: number };
   threads?: number;
+  /** Where the capture generations run (default cpu). */
+  device?: Device;
   /** TensorRT version the calibration cache header is for (default 10.16: TensorRT 11 takes no `--calib`). */
   trtVersion?: string;
   onProgress?: ProgressListener;
@@ -196,18 +229,46 @@ export interface CalibrateOptions {
 /** The newest TensorRT whose trtexec still reads an INT8 calibration cache (`--calib`); 11.x is strongly typed only. */
 export const DEFAULT_CACHE_TRT_VERSION = '10.16';
 
+/** What a calibration dir records about its UNet and generations (CALIBRATED_FOR): sdq quantize checks and reads it. */
+export interface CalibratedFor {
+  unet: string;
+  sha256: string;
+  /** Size of the calibration generations: sdq quantize picks the recipe's layout for it (int8PolicyFor). */
+  width?: number;
+  height?: number;
+  method?: CalibrationMethod;
+}
+
+export async function readCalibratedFor(calibrationDir: string): Promise<CalibratedFor | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(calibrationDir, CALIBRATED_FOR), 'utf8')) as CalibratedFor;
+  } catch {
+    return undefined; // not a dir from sdq calibrate
+  }
+}
+
 /**
  * sdq calibrate: capture UNet inputs and compute activation ranges into `outDir`
- * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache).
+ * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache). With no options it calibrates
+ * exactly as the INT8 recipe does (same prompts, steps, samples, seed, size, method), so sdq quantize then gives
+ * the recipe's model.
  */
-export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; generations: number; tensors: number; files: string[] }> {
+export async function calibrateModelDir(
+  modelDir: string,
+  outDir: string,
+  options: CalibrateOptions = {},
+): Promise<{ outDir: string; sets: number; generations: number; tensors: number; method: CalibrationMethod; prompts: number; files: string[] }> {
   const side = await defaultSize(modelDir);
-  const method = options.method ?? 'minmax';
+  const method = options.method ?? DEFAULT_INT8_RECIPE.method;
+  const prompts = options.prompts ?? (await calibrationPrompts(modelDir, {}));
+  const width = options.size?.width ?? side;
+  const height = options.size?.height ?? side;
   return writeDirAtomic(outDir, async (tmp) => {
     const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), {
-      prompts: options.prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
+      prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
       samples: options.samples ?? DEFAULT_INT8_RECIPE.samples, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
-      width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2, onProgress: options.onProgress,
+      width, height, threads: options.threads ?? 2, onProgress: options.onProgress,
+      ...(options.device !== undefined && { device: options.device }),
     });
     const reader = await openCalibrationData(npz.path);
     let ranges;
@@ -215,6 +276,7 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       // The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included
       // so that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
       ranges = await collectRanges(path.join(modelDir, 'unet', 'model.onnx'), reader, {
+        ...RECIPE_METHOD_OPTIONS[method],
         method,
         policy: CALIBRATED_TENSORS_POLICY,
         threads: options.threads ?? 2,
@@ -224,12 +286,14 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
       await reader.close();
     }
     await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
-    await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(modelDir, 'unet', 'model.onnx'), sha256: await sha256File(path.join(modelDir, 'unet', 'model.onnx')) }, null, 2)}\n`);
+    const unet = path.resolve(modelDir, 'unet', 'model.onnx');
+    const calibratedFor: CalibratedFor = { unet, sha256: await sha256File(unet), width, height, method };
+    await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify(calibratedFor, null, 2)}\n`);
     await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
     // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
     const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(options.trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
     await fs.writeFile(path.join(tmp, 'calibration.cache'), formatCalibrationCache(cache));
     const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json', 'calibration.cache'].map((f) => path.join(outDir, f));
-    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, files };
+    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, method, prompts: prompts.length, files };
   });
 }

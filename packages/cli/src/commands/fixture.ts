@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createFixture, FIXTURE_PRESETS, formatBytes } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { intOption, noExtraPositionals, stringOption, UsageError } from '../usage.js';
-import { findFixturesDir } from '../fixtures.js';
+import { clipTokenizerDir } from '../fixtures.js';
 
 export const fixtureCreateCommand: Command = {
   name: 'fixture create',
@@ -41,13 +41,12 @@ Examples:
     if (!outArg) throw new UsageError('missing --out <dir>', name);
     const out = path.resolve(ctx.io.cwd, outArg);
     ctx.writesTo(out);
-    ctx.progress({ task: `fixture ${preset}`, done: 0, total: 1 });
     const r = await createFixture(preset, out, {
-      tokenizerDir: path.join(findFixturesDir(ctx.io.cwd), 'models', 'tiny-sd', 'tokenizer'),
+      tokenizerDir: clipTokenizerDir(ctx.io.cwd),
       seed: intOption(values, 'seed', name, 0),
       overwrite: values.force === true,
+      onProgress: ctx.progress,
     });
-    ctx.progress({ task: `fixture ${preset}`, done: 1, total: 1 });
     if (ctx.json) ctx.printJson({ ok: true, preset, ...r });
     else {
       const p = r.parameters;

@@ -13,6 +13,7 @@ import { type ModelFamily, checkModelDir, componentModelPath, readJsonFile, read
 import {
   ClipPromptEncoding, ClipTextEncoder, type FloatTensor, type PromptEncoding, SdxlPromptEncoding, type SizeConditioning,
 } from './prompt-encoding.js';
+import { type Device, checkDeviceRuntime, deviceUnavailableMessage, executionProvidersFor } from './device.js';
 import { FloatFeed, outputAsFloat32 } from './tensors.js';
 import { UnetBatch, checkConditioningRoles } from './unet-batch.js';
 
@@ -27,7 +28,9 @@ export interface PipelineOptions {
   interOpNumThreads?: number;
   /** onnxruntime graph optimization level; default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
-  /** Execution providers in priority order; default ['cpu']. Others (cuda, tensorrt, ...) pass through where the onnxruntime build has them. */
+  /** Where the sessions run (default 'cpu'): 'webgpu' is onnxruntime-node's bundled WebGPU provider, 'cuda' its downloadable CUDA provider. An absent device is an SdqError, never a CPU run. */
+  device?: Device;
+  /** Execution providers in priority order; overrides `device`. Others (tensorrt, ...) pass through where the onnxruntime build has them. */
   executionProviders?: readonly ort.InferenceSession.ExecutionProviderConfig[];
   /** Any other onnxruntime session options (the fields above win). */
   sessionOptions?: ort.InferenceSession.SessionOptions;
@@ -198,9 +201,11 @@ export class StableDiffusionPipeline {
     const tokenizer2 = sdxl ? ClipTokenizer.fromDir(join(dir, 'tokenizer_2')) : null;
     const vaeConfig = readOptionalJson(join(dir, 'vae_decoder', 'config.json'));
     const unetConfig = readOptionalJson(join(dir, 'unet', 'config.json'));
+    const device = options.device ?? 'cpu';
+    if (options.executionProviders === undefined) checkDeviceRuntime(device);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
+      executionProviders: executionProvidersFor(device),
       logSeverityLevel: 3,
       ...options.sessionOptions,
       ...(options.intraOpNumThreads !== undefined && { intraOpNumThreads: options.intraOpNumThreads }),
@@ -215,11 +220,21 @@ export class StableDiffusionPipeline {
       unet: componentModelPath(dir, 'unet', files.unet),
       vaeDecoder: componentModelPath(dir, 'vae_decoder', files.vae_decoder),
     };
+    const open = async (file: string): Promise<ort.InferenceSession> => {
+      try {
+        return await openSession(file, sessionOptions);
+      } catch (e) {
+        // an absent device fails every component alike: say what is missing instead of blaming the model file
+        const unavailable = options.executionProviders === undefined ? deviceUnavailableMessage(device, String((e as Error).cause ?? e)) : undefined;
+        if (unavailable !== undefined) throw new SdqError('UNSUPPORTED', unavailable, { cause: e });
+        throw e;
+      }
+    };
     const sessions: Sessions = {
-      textEncoder: await openSession(paths.textEncoder, sessionOptions),
-      textEncoder2: paths.textEncoder2 === null ? null : await openSession(paths.textEncoder2, sessionOptions),
-      unet: await openSession(paths.unet, sessionOptions),
-      vaeDecoder: await openSession(paths.vaeDecoder, sessionOptions),
+      textEncoder: await open(paths.textEncoder),
+      textEncoder2: paths.textEncoder2 === null ? null : await open(paths.textEncoder2),
+      unet: await open(paths.unet),
+      vaeDecoder: await open(paths.vaeDecoder),
     };
     const te = textEncoderIO(sessions.textEncoder, paths.textEncoder);
     const un = unetIO(sessions.unet, paths.unet);

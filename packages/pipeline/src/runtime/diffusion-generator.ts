@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SdqError, isSdqError } from '@sdq/quant';
-import { StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
+import { type Device, StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
 import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
 import { ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from '../model-dir.js';
 
@@ -29,8 +29,11 @@ export function onnxruntimeVersion(): string {
 }
 
 export interface DiffusionGeneratorOptions {
-  scheduler: string;
+  /** A SCHEDULERS name; default: the model's scheduler/scheduler_config.json. */
+  scheduler?: string;
   threads: number;
+  /** Where the sessions run (default cpu). */
+  device?: Device;
   /** Called with (copies of) the UNet inputs of every step, for calibration capture. */
   onUnetInputs?: (feeds: UnetFeeds) => void;
 }
@@ -42,7 +45,7 @@ function componentOf(message: string, dir: string): string | undefined {
 }
 
 export async function openPipelineGenerator(modelDir: string, options: DiffusionGeneratorOptions): Promise<Generator> {
-  if (!(options.scheduler in SCHEDULER_ALIASES)) {
+  if (options.scheduler !== undefined && !(options.scheduler in SCHEDULER_ALIASES)) {
     throw new SdqError('INVALID_ARGUMENT', `unknown scheduler "${options.scheduler}"; use one of ${Object.keys(SCHEDULER_ALIASES).join(', ')}`);
   }
   let pipeline: StableDiffusionPipeline;
@@ -50,6 +53,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     pipeline = await StableDiffusionPipeline.fromDir(modelDir, {
       scheduler: options.scheduler,
       intraOpNumThreads: options.threads,
+      ...(options.device !== undefined && { device: options.device }),
       interOpNumThreads: 1,
       // onnxruntime's own log lines (level error) would print before sdq's one-line error: fatal only.
       sessionOptions: { logSeverityLevel: 4 },
@@ -102,7 +106,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     };
   }
 
-  return { modelDir, scheduler: options.scheduler, generate, dispose: () => pipeline.dispose() };
+  return { modelDir, scheduler: options.scheduler ?? String(pipeline.schedulerConfig._class_name), generate, dispose: () => pipeline.dispose() };
 }
 
 export const openDiffusionGenerator: OpenGenerator = (dir, o) => openPipelineGenerator(dir, o);

@@ -10,7 +10,7 @@ import { encodeModel } from '../../proto/model.js';
 import type { ModelProto } from '../../proto/types.js';
 import { ExternalDataWriter } from '../external-data-writer.js';
 import { type SdConfig, type SdPresetName, resolveSdConfig } from './config.js';
-import { familyJson, textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson } from './config-json.js';
+import { familyJson, textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson, MODEL_FACTS_FILE, type ModelFacts } from './config-json.js';
 import type { SdBuildOptions } from './options.js';
 import { buildTextEncoder } from './text-encoder.js';
 import { buildUnet } from './unet.js';
@@ -49,6 +49,12 @@ export interface WriteSdModelDirOptions extends Omit<SdBuildOptions, 'externalDa
   externalDataThreshold?: number;
   /** Replace an existing folder. Default false (error if it exists). */
   overwrite?: boolean;
+  /**
+   * Progress in weight bytes: `done` of `total` (all three components' parameters x 4), `component` the one being
+   * built (undefined once all are written). Called as each component starts, per 4 MiB of external weights
+   * streamed, and at the end: the build is synchronous, so this is the only sign of life of a multi-GB one.
+   */
+  onProgress?: (done: number, total: number, component: string | undefined) => void;
 }
 
 /** Summary of a written model dir. */
@@ -91,15 +97,27 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
     };
     const build = { ...options };
     const parameters: SdModelDirSummary['parameters'] = { textEncoder: 0, unet: 0, vaeDecoder: 0 };
-    const component = (name: string, forceExternal: boolean, make: (o: SdBuildOptions) => ModelProto): number => {
+    const te2 = config.textEncoder2;
+    // Cheap structural builds size every component (and decide inline vs external) before any weight is generated.
+    const makers: Record<string, (o: SdBuildOptions) => ModelProto> = {
+      text_encoder: (o) => buildTextEncoder(config.textEncoder, o),
+      ...(te2 ? { text_encoder_2: (o: SdBuildOptions) => buildTextEncoder(te2, textEncoder2Options(o)) } : {}),
+      unet: (o) => buildUnet(config.unet, o),
+      vae_decoder: (o) => buildVaeDecoder(config.vaeDecoder, o),
+    };
+    const counts: Record<string, number> = Object.fromEntries(Object.entries(makers).map(([name, make]) => [name, parameterCount(make({ ...build, weights: 'shape-only' }))]));
+    const totalBytes = Object.values(counts).reduce((a, b) => a + b, 0) * 4;
+    let doneBytes = 0;
+    const component = (name: string, forceExternal: boolean): number => {
+      const make = makers[name]!;
+      options.onProgress?.(doneBytes, totalBytes, name);
       const folder = sub(name);
-      // A cheap structural build decides inline vs external before any weight is generated.
-      const shape = make({ ...build, weights: 'shape-only' });
-      const count = parameterCount(shape);
+      const count = counts[name] ?? 0;
       const external = forceExternal || count * 4 >= threshold;
       let model: ModelProto;
       if (external) {
-        const writer = new ExternalDataWriter(folder, 'weights.pb');
+        const base = doneBytes;
+        const writer = new ExternalDataWriter(folder, 'weights.pb', { onWrite: (written) => options.onProgress?.(base + Math.min(written, count * 4), totalBytes, name) });
         try {
           model = make({ ...build, externalData: writer });
           writer.commit();
@@ -113,18 +131,18 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
       }
       writeFileSync(join(folder, 'model.onnx'), encodeModel(model));
       files.push(`${name}/model.onnx`);
+      doneBytes += count * 4;
       return count;
     };
-    parameters.textEncoder = component('text_encoder', false, (o) => buildTextEncoder(config.textEncoder, o));
+    parameters.textEncoder = component('text_encoder', false);
     writeJson('text_encoder/config.json', textEncoderConfigJson(config.textEncoder));
-    const te2 = config.textEncoder2;
     if (te2) {
-      parameters.textEncoder2 = component('text_encoder_2', false, (o) => buildTextEncoder(te2, textEncoder2Options(o)));
+      parameters.textEncoder2 = component('text_encoder_2', false);
       writeJson('text_encoder_2/config.json', textEncoderConfigJson(te2));
     }
-    parameters.unet = component('unet', true, (o) => buildUnet(config.unet, o));
+    parameters.unet = component('unet', true);
     writeJson('unet/config.json', unetConfigJson(config.unet));
-    parameters.vaeDecoder = component('vae_decoder', false, (o) => buildVaeDecoder(config.vaeDecoder, o));
+    parameters.vaeDecoder = component('vae_decoder', false);
     writeJson('vae_decoder/config.json', vaeDecoderConfigJson(config.vaeDecoder));
     sub('tokenizer');
     for (const f of TOKENIZER_FILES) {
@@ -146,8 +164,10 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
     sub('scheduler');
     writeJson('scheduler/scheduler_config.json', family.scheduler);
     writeJson('model_index.json', family.modelIndex);
+    writeJson(MODEL_FACTS_FILE, { weights: 'random', note: 'seeded random weights from sdq\'s graph builder: images are noise whatever the prompt' } satisfies ModelFacts);
     if (existsSync(target)) rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
+    options.onProgress?.(totalBytes, totalBytes, undefined);
     return { dir: target, parameters, files: files.sort() };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -3,6 +3,16 @@ import type { SdConfig, TextEncoderConfig, UnetConfig, VaeDecoderConfig } from '
 
 const DIFFUSERS_VERSION = '0.40.0.dev0';
 
+/**
+ * Facts about a model dir that its files cannot show, for tools to warn with (sdq's own file, next to
+ * model_index.json): `weights` "random" (the builder's seeded values: images are noise) or "trained".
+ */
+export const MODEL_FACTS_FILE = 'sdq-model.json';
+export interface ModelFacts {
+  weights?: 'random' | 'trained';
+  note?: string;
+}
+
 export const MODEL_INDEX_JSON = {
   _class_name: 'ORTStableDiffusionPipeline',
   _diffusers_version: DIFFUSERS_VERSION,

@@ -100,6 +100,7 @@ describe('SD synthetic components', () => {
       expect(summary.files).toEqual([
         'model_index.json',
         'scheduler/scheduler_config.json',
+        'sdq-model.json',
         'text_encoder/config.json',
         'text_encoder/model.onnx',
         'tokenizer/merges.txt',
