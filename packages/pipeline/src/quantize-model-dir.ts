@@ -92,7 +92,8 @@ export async function convertComponent(
   const baseDir = path.dirname(srcModel);
   const fused = options.fuseAttention ? fuseAttention(model, { baseDir }) : undefined;
   const source = fused?.model ?? model;
-  const deferred = new Map<TensorProto, () => Uint8Array>();
+  // Weight-only INT8 reads the float16 weights it quantizes: they are converted here then, not as they are written.
+  const deferred = options.weights === 'int8' ? undefined : new Map<TensorProto, () => Uint8Array>();
   const out =
     options.to === 'fp32'
       ? source
