@@ -65,7 +65,8 @@ describe('collectRanges percentile', () => {
     expect(one.options).toEqual({ numBins: 2048, percentile: 99.999, symmetric: true });
     // symmetric percentile: |x| histogram, then clamped to the observed [min, max] as onnxruntime does
     for (const [lo, hi] of Object.values(one.ranges)) expect(lo).toBeLessThanOrEqual(hi);
-  });
+    // Three full collections, one of them a session per tensor: 34 s alone, over jest's 120 s default on a loaded 2-core machine.
+  }, 300_000);
 });
 
 describe('groupTensors (tensors exposed per run)', () => {
