@@ -8,7 +8,7 @@ import type { CalibTensor, Feeds } from './tensor.js';
 import { loadModelForRuntime } from './model-io.js';
 import type { LoadedModel } from './model-io.js';
 import { createHistogramPlan } from './histogram.js';
-import type { GlobalStats } from './histogram.js';
+import type { GlobalStats, HistogramPlan } from './histogram.js';
 import { loadOrt } from './runtime.js';
 import type { OrtModule } from './runtime.js';
 import type { HistogramMethodOptions } from './histogram.js';
@@ -207,7 +207,7 @@ async function reduceOverData(
   tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
   options: CollectRangesOptions & { withAbsMin?: boolean },
-): Promise<{ stats: Map<string, GlobalStats>; ranges: Record<string, Range>; batches: number; elements: Map<string, number> }> {
+): Promise<ExtremaPass> {
   const { model, outputs } = addReductions(loaded.model, tensors, options.withAbsMin ?? false);
   const session = await createSession(loaded, model, options.threads ?? 2);
   const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
@@ -236,43 +236,131 @@ async function reduceOverData(
     await session.release();
   }
   if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
-  const ranges: Record<string, Range> = {};
-  for (const [name, c] of collectors) ranges[name] = c.computeRange();
-  return { stats, ranges, batches, elements };
+  return {
+    batches,
+    tensors: tensors.map(({ name, type }) => {
+      const s = stats.get(name) ?? { min: 0, max: 0, absMin: 0 };
+      const range = collectors.get(name)?.computeRange() ?? [s.min, s.max];
+      return { name, type, range: [range[0], range[1]], min: s.min, max: s.max, absMin: s.absMin, elements: elements.get(name) ?? 0 };
+    }),
+  };
 }
 
 /**
- * Histogram methods with onnxruntime's calibrator semantics and bounded memory. onnxruntime keeps every output of
- * every run and builds ONE histogram per tensor over all of them (range [-t, t], t = max |x| over the whole data;
- * for symmetric percentile |x| over [min |x|, max |x|]). Pass 1 finds those ranges with in-graph reductions; pass 2
- * bins each run's values into that fixed range and sums the counts: the same histogram, no output kept. The range
- * is then chosen by @sdq/quant's entropyRange / percentileRange.
+ * Pass 1 of one tensor over some batches. Every field merges exactly across any split of the data (min of mins,
+ * max of maxes), which is what lets shards computed anywhere add up to the single-process ranges.
  */
-async function collectHistograms(
+export interface TensorExtrema {
+  readonly name: string;
+  /** onnxruntime element type (float32, float16). */
+  readonly type: string;
+  /** The MinMax method's range over these batches (MinMaxCollector, plain or symmetric). */
+  readonly range: Range;
+  readonly min: number;
+  readonly max: number;
+  /** min |x| (0 unless the method's histogram is of |x|). */
+  readonly absMin: number;
+  /** Largest element count of one batch: sizes the histogram pass's tensor groups. */
+  readonly elements: number;
+}
+
+/** Pass 1 over (a shard of) the calibration data. */
+export interface ExtremaPass {
+  readonly batches: number;
+  readonly tensors: readonly TensorExtrema[];
+}
+
+/** Pass 2 over (a shard of) the data: fixed-range histogram counts per tensor (integers in float64). */
+export interface HistogramPass {
+  readonly batches: number;
+  readonly counts: ReadonlyMap<string, Float64Array>;
+}
+
+/** Extrema of disjoint shards of the data merged: the extrema of their union (onnxruntime MinMaxCalibrater merge_range). */
+export function mergeExtrema(parts: readonly ExtremaPass[]): ExtremaPass {
+  if (parts.length === 0) throw new SdqError('EMPTY_INPUT', 'no calibration shards to merge');
+  const [first, ...rest] = parts;
+  const tensors = first.tensors.map((t) => ({ ...t, range: [t.range[0], t.range[1]] as Range }));
+  for (const part of rest) {
+    if (part.tensors.length !== tensors.length || part.tensors.some((t, i) => t.name !== tensors[i].name)) {
+      throw new SdqError('SHAPE_MISMATCH', 'calibration shards calibrated different tensors (another model or policy); recalibrate all shards with the same settings');
+    }
+    part.tensors.forEach((t, i) => {
+      const m = tensors[i];
+      tensors[i] = {
+        ...m,
+        range: [Math.min(m.range[0], t.range[0]), Math.max(m.range[1], t.range[1])],
+        min: Math.min(m.min, t.min), max: Math.max(m.max, t.max), absMin: Math.min(m.absMin, t.absMin), elements: Math.max(m.elements, t.elements),
+      };
+    });
+  }
+  return { batches: parts.reduce((n, p) => n + p.batches, 0), tensors };
+}
+
+/** Histogram counts of disjoint shards summed (exact: integer counts in float64). */
+export function mergeHistogramCounts(parts: readonly HistogramPass[]): HistogramPass {
+  const counts = new Map<string, Float64Array>();
+  for (const part of parts) {
+    for (const [name, c] of part.counts) {
+      const sum = counts.get(name);
+      if (!sum) counts.set(name, Float64Array.from(c));
+      else if (sum.length !== c.length) throw new SdqError('SHAPE_MISMATCH', `tensor '${name}': shards have ${sum.length} and ${c.length} histogram bins; recalibrate with one setting`);
+      else for (let i = 0; i < c.length; i++) sum[i] += c[i];
+    }
+  }
+  return { batches: parts.reduce((n, p) => n + p.batches, 0), counts };
+}
+
+function methodOf(options: CollectRangesOptions): CalibrationMethod {
+  const method = options.method ?? 'minmax';
+  if (method !== 'minmax' && method !== 'percentile' && method !== 'entropy') {
+    throw new SdqError('INVALID_ARGUMENT', `unknown calibration method '${String(method)}'; use minmax, percentile or entropy`);
+  }
+  return method;
+}
+
+/** Percentile ranges are symmetric unless told otherwise (onnxruntime's default), MinMax and entropy are not. */
+function symmetricOf(options: CollectRangesOptions): boolean {
+  return options.symmetric ?? (methodOf(options) === 'percentile');
+}
+
+function histogramPlanOf(options: CollectRangesOptions): HistogramPlan | undefined {
+  const method = methodOf(options);
+  return method === 'minmax' ? undefined : createHistogramPlan(method, { ...options, symmetric: symmetricOf(options) });
+}
+
+/** Pass 1 over the data with onnxruntime (the tensors chosen by tensors/policy/opTypes, as collectRanges does). */
+async function extremaOf(loaded: LoadedModel, reader: CalibrationDataReader, options: CollectRangesOptions): Promise<ExtremaPass> {
+  const tensors = await calibratedTensors(loaded, options);
+  return reduceOverData(loaded, tensors, reader, { threads: options.threads, symmetric: symmetricOf(options), withAbsMin: histogramPlanOf(options)?.absolute ?? false, onProgress: options.onProgress });
+}
+
+/**
+ * Pass 2 with onnxruntime's histogram-calibrator semantics and bounded memory. onnxruntime keeps every output of
+ * every run and builds ONE histogram per tensor over all of them (range [-t, t], t = max |x| over the whole data;
+ * for symmetric percentile |x| over [min |x|, max |x|]). Pass 1 found those ranges (`extrema`, merged over all the
+ * data); this pass bins each run's values into that fixed range and sums the counts: the same histogram, no output kept.
+ */
+async function countsOf(
   loaded: LoadedModel,
-  tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
-  method: 'percentile' | 'entropy',
+  extrema: ExtremaPass,
   options: CollectRangesOptions,
-): Promise<{ ranges: Record<string, Range>; batches: number; resolved: Record<string, number | boolean | string> }> {
-  const plan = createHistogramPlan(method, options);
+  progress: { done: number; total: (groups: number) => number },
+): Promise<HistogramPass> {
+  const plan = histogramPlanOf(options);
+  if (!plan) throw new SdqError('INVALID_ARGUMENT', 'the minmax method has no histogram pass');
   const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
-  const names = tensors.map((t) => t.name);
-  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors and bytes one run exposes (more passes
-  // instead). Sizes come from pass 1, so its progress total assumes the count cap alone.
+  const names = extrema.tensors.map((t) => t.name);
+  const elements = new Map(extrema.tensors.map((t) => [t.name, t.elements]));
+  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors and bytes one run exposes (more passes instead).
   const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
-  let total = reader.length * (1 + Math.ceil(names.length / perRun));
-  const { stats, elements } = await reduceOverData(loaded, tensors, reader, {
-    threads: options.threads,
-    withAbsMin: plan.absolute,
-    onProgress: (done) => options.onProgress?.(done, total),
-  });
   const groups = groupTensors(names, (n) => (elements.get(n) ?? 0) * 4, perRun, options.maxBytesPerRun ?? DEFAULT_MAX_BYTES_PER_RUN);
-  total = reader.length * (1 + groups.length);
-  const hist = plan.start(stats);
+  const total = progress.total(groups.length);
+  const hist = plan.start(new Map(extrema.tensors.map((t) => [t.name, t])));
   const rt = await loadOrt();
   let batches = 0;
-  let done = reader.length;
+  let done = progress.done;
   for (const group of groups) {
     const exposed = group.filter((n) => !inputs.has(n));
     const session = await createSession(loaded, addGraphOutputs(loaded.model, exposed), options.threads ?? 2);
@@ -293,7 +381,40 @@ async function collectHistograms(
       await session.release();
     }
   }
-  return { ranges: hist.ranges(), batches, resolved: plan.options };
+  return { batches, counts: hist.counts() };
+}
+
+/**
+ * Pass 1 over one shard of the calibration data: what collectRanges computes first, as data that merges exactly
+ * (mergeExtrema). The histogram methods then need the merged extrema of ALL shards for pass 2 (collectHistogramCounts).
+ */
+export async function collectExtrema(modelPath: string, reader: CalibrationDataReader, options: CollectRangesOptions = {}): Promise<ExtremaPass> {
+  methodOf(options);
+  return extremaOf(await loadModelForRuntime(modelPath), reader, options);
+}
+
+/** Pass 2 over one shard: histogram counts over the fixed ranges of `extrema` (merged over all shards); sums exactly. */
+export async function collectHistogramCounts(
+  modelPath: string,
+  reader: CalibrationDataReader,
+  extrema: ExtremaPass,
+  options: CollectRangesOptions = {},
+): Promise<HistogramPass> {
+  return countsOf(await loadModelForRuntime(modelPath), reader, extrema, options, { done: 0, total: (groups) => reader.length * groups });
+}
+
+/** The ranges file from merged passes: MinMax from the extrema alone, percentile/entropy from the summed histograms. */
+export function rangesFromPasses(modelPath: string, options: CollectRangesOptions, extrema: ExtremaPass, histograms?: HistogramPass): RangesFile {
+  const method = methodOf(options);
+  const plan = histogramPlanOf(options);
+  const ranges: Record<string, Range> = {};
+  if (!plan) {
+    for (const t of extrema.tensors) ranges[t.name] = [t.range[0], t.range[1]];
+    return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: { symmetric: symmetricOf(options) }, batches: extrema.batches, ranges };
+  }
+  if (!histograms) throw new SdqError('INVALID_ARGUMENT', `the ${method} method needs the histogram pass's counts`);
+  const hist = plan.start(new Map(extrema.tensors.map((t) => [t.name, t])), histograms.counts);
+  return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: plan.options, batches: histograms.batches, ranges: hist.ranges() };
 }
 
 /** Consecutive groups of at most `maxCount` tensors and `maxBytes` bytes (a tensor larger than that alone). */
@@ -321,39 +442,38 @@ function floatValues(t: CalibTensor | ort.Tensor, name: string): Float32Array {
   throw new SdqError('UNSUPPORTED_TYPE', `tensor '${name}': histogram calibration supports float32 tensors (got ${typeof t.type === 'string' ? t.type : dtypeInfo(t.type).name})`);
 }
 
+/** The tensors to calibrate: `tensors`, else those the QDQ `policy` reads, else every float tensor of `opTypes` nodes. */
+async function calibratedTensors(loaded: LoadedModel, options: CollectRangesOptions): Promise<{ name: string; type: string }[]> {
+  const wanted = options.tensors ?? (options.policy ? qdqTensorsFor(loaded.model, options.policy) : undefined);
+  if (!wanted) return selectFloatTensors(loaded, { opTypes: options.opTypes, threads: options.threads });
+  // Only the wanted tensors are probed for their types: exposing every tensor is what a policy list avoids.
+  const found = new Map((await selectFloatTensors(loaded, { candidates: wanted, threads: options.threads })).map((t) => [t.name, t]));
+  return [...new Set(wanted)].map((n) => {
+    const t = found.get(n);
+    if (!t) throw new SdqError('NOT_FOUND', `${loaded.path}: no float activation named '${n}' to calibrate (initializers, non-float and unknown tensors have no range); check the tensor list`);
+    return t;
+  });
+}
+
 /**
  * Run the model over the calibration data and compute a range per tensor, the way onnxruntime's calibrators do:
  * MinMax takes per-run min/max (in-graph reductions, so memory stays at two numbers per tensor) merged across runs;
- * Percentile and Entropy build histograms batch by batch with @sdq/quant's HistogramCollector.
+ * Percentile and Entropy build histograms batch by batch with @sdq/quant's HistogramCollector. The same two passes
+ * as collectExtrema / collectHistogramCounts / rangesFromPasses, which split them over shards of the data.
  */
 export async function collectRanges(
   modelPath: string,
   reader: CalibrationDataReader,
   options: CollectRangesOptions = {},
 ): Promise<RangesFile> {
-  const method = options.method ?? 'minmax';
+  const method = methodOf(options);
   const loaded = await loadModelForRuntime(modelPath);
-  let tensors: { name: string; type: string }[];
-  const wanted = options.tensors ?? (options.policy ? qdqTensorsFor(loaded.model, options.policy) : undefined);
-  if (wanted) {
-    // Only the wanted tensors are probed for their types: exposing every tensor is what a policy list avoids.
-    const found = new Map((await selectFloatTensors(loaded, { candidates: wanted, threads: options.threads })).map((t) => [t.name, t]));
-    tensors = [...new Set(wanted)].map((n) => {
-      const t = found.get(n);
-      if (!t) throw new SdqError('NOT_FOUND', `${modelPath}: no float activation named '${n}' to calibrate (initializers, non-float and unknown tensors have no range); check the tensor list`);
-      return t;
-    });
-  } else {
-    tensors = await selectFloatTensors(loaded, { opTypes: options.opTypes, threads: options.threads });
-  }
-  const base = { symmetric: options.symmetric ?? (method === 'percentile') };
-  if (method === 'minmax') {
-    const { ranges, batches } = await reduceOverData(loaded, tensors, reader, { ...options, symmetric: base.symmetric });
-    return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: base, batches, ranges };
-  }
-  if (method !== 'percentile' && method !== 'entropy') {
-    throw new SdqError('INVALID_ARGUMENT', `unknown calibration method '${String(method)}'; use minmax, percentile or entropy`);
-  }
-  const { ranges, batches, resolved } = await collectHistograms(loaded, tensors, reader, method, { ...options, symmetric: base.symmetric });
-  return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: resolved, batches, ranges };
+  if (method === 'minmax') return rangesFromPasses(modelPath, options, await extremaOf(loaded, reader, options));
+  // Progress over both passes: pass 1 once, pass 2 once per tensor group (the count cap alone until sizes are known).
+  const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
+  let total = 0;
+  const extrema = await extremaOf(loaded, reader, { ...options, onProgress: (done) => options.onProgress?.(done, total || reader.length * 2) });
+  total = reader.length * (1 + Math.ceil(extrema.tensors.length / perRun));
+  const counts = await countsOf(loaded, reader, extrema, options, { done: reader.length, total: (groups) => reader.length * (1 + groups) });
+  return rangesFromPasses(modelPath, options, extrema, counts);
 }
