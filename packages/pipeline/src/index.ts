@@ -22,10 +22,11 @@ export { openDiffusionGenerator, openPipelineGenerator, onnxruntimeVersion } fro
 export type { UnetFeeds, DiffusionGeneratorOptions } from './runtime/diffusion-generator.js';
 export { inspectPath } from './inspect.js';
 export type { InspectResult } from './inspect.js';
-export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT } from './quantize-model-dir.js';
+export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT, SDQ_VERSION } from './quantize-model-dir.js';
 export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } from './quantize-model-dir.js';
-export { captureCalibrationSet, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, DEFAULT_INT8_RECIPE } from './int8.js';
-export type { CalibrateOptions } from './int8.js';
+export { captureCalibrationSet, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, DEFAULT_INT8_RECIPE, resolveCalibrationSettings, writeCalibrationFiles } from './int8.js';
+export type { CalibrateOptions, CalibrationSettings } from './int8.js';
+export { planCalibrationShards, captureShardInputs, shardExtrema, shardHistogramCounts, rangesFromShards } from './calibration-shards.js';
 export type { Int8Recipe } from './int8.js';
 export { readPromptFile } from './prompts.js';
 export { buildEngines, resolvePrecisionDirs } from './engines.js';

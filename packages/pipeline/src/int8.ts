@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, type GenerateWithUnetHook, type QdqPolicyLike,
+  type CollectRangesOptions, type RangesFile,
 } from './calib-api.js';
 import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
 import type { ProgressListener } from './progress.js';
@@ -87,31 +88,60 @@ export interface CaptureOptions {
   onProgress?: ProgressListener;
 }
 
-/** FP32 generations over the prompts; every k-th step's UNet inputs go to `npzPath` (at most `samples` sets). */
-export async function captureCalibrationSet(modelDir: string, npzPath: string, options: CaptureOptions): Promise<{ path: string; sets: number; generations: number }> {
-  // More generations than samples would only be thrown away: use at most one generation per sample.
-  const prompts = options.prompts.slice(0, Math.max(1, Math.min(options.prompts.length, options.samples)));
-  const total = prompts.length * options.steps;
-  const every = Math.max(1, Math.floor(total / options.samples));
-  let step = 0;
+/** The generations calibration runs: one per prompt, at most one per kept sample (more would only be thrown away). */
+export function calibrationGenerations(prompts: readonly string[], samples: number): string[] {
+  return prompts.slice(0, Math.max(1, Math.min(prompts.length, samples)));
+}
+
+/**
+ * The UNet steps calibration keeps, per generation: every k-th step counted over all generations in order
+ * (k = floor(generations x steps / samples)), at most `samples` of them. A pure function of the counts, so any
+ * subset of the generations (a queue shard) keeps exactly the steps the whole run keeps from them.
+ */
+export function keptCalibrationSteps(generations: number, steps: number, samples: number): number[][] {
+  const every = Math.max(1, Math.floor((generations * steps) / samples));
   let kept = 0;
+  return Array.from({ length: generations }, (_, g) => {
+    const out: number[] = [];
+    for (let s = 0; s < steps; s++) if (((g * steps + s) % every === 0) && kept < samples) {
+      out.push(s);
+      kept++;
+    }
+    return out;
+  });
+}
+
+/**
+ * FP32 generations over the prompts; the UNet inputs of the kept steps (keptCalibrationSteps) go to `npzPath`.
+ * `generations` runs only those generation indices (default all), with the seeds and kept steps of the whole run.
+ */
+export async function captureCalibrationSet(
+  modelDir: string,
+  npzPath: string,
+  options: CaptureOptions & { generations?: readonly number[] },
+): Promise<{ path: string; sets: number; generations: number }> {
+  const prompts = calibrationGenerations(options.prompts, options.samples);
+  const kept = keptCalibrationSteps(prompts.length, options.steps, options.samples).map((steps) => new Set(steps));
+  const chosen = options.generations ?? prompts.map((_, g) => g);
+  let step = 0;
+  let keep = new Set<number>();
   let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
   const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
     threads: options.threads,
     onUnetInputs: (f) => {
-      if (step++ % every !== 0 || kept >= options.samples) return;
-      kept++;
-      hook?.(f);
+      if (keep.has(step++)) hook?.(f);
     },
   });
   try {
-    const generate: GenerateWithUnetHook = async (prompt, { seed }, onUnetInputs) => {
+    const generate: GenerateWithUnetHook = async (prompt, { index }, onUnetInputs) => {
+      const g = chosen[index];
       hook = onUnetInputs;
-      await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed, width: options.width, height: options.height });
+      step = 0;
+      keep = kept[g] ?? new Set();
+      await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed: options.seed + g, width: options.width, height: options.height });
     };
-    const r = await captureUnetInputs(npzPath, prompts, generate, {
-      seed: options.seed,
+    const r = await captureUnetInputs(npzPath, chosen.map((g) => prompts[g]), generate, {
       onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
     });
     return { path: r.path, sets: r.sets, generations: r.generations };
@@ -196,40 +226,78 @@ export interface CalibrateOptions {
 /** The newest TensorRT whose trtexec still reads an INT8 calibration cache (`--calib`); 11.x is strongly typed only. */
 export const DEFAULT_CACHE_TRT_VERSION = '10.16';
 
+/** What one calibration computes, every default resolved: the same settings give the same ranges on any machine. */
+export interface CalibrationSettings {
+  /** The prompts of the generations run (calibrationGenerations of the prompts given). */
+  prompts: string[];
+  method: 'minmax' | 'percentile' | 'entropy';
+  steps: number;
+  guidance: number;
+  samples: number;
+  seed: number;
+  width: number;
+  height: number;
+  threads: number;
+}
+
+export async function resolveCalibrationSettings(modelDir: string, options: CalibrateOptions): Promise<CalibrationSettings> {
+  const side = await defaultSize(modelDir);
+  const samples = options.samples ?? DEFAULT_INT8_RECIPE.samples;
+  return {
+    prompts: calibrationGenerations(options.prompts, samples), method: options.method ?? 'minmax', samples,
+    steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
+    width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2,
+  };
+}
+
+/**
+ * The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included so
+ * that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
+ */
+export function calibrationRangeOptions(settings: CalibrationSettings, onProgress?: ProgressListener): CollectRangesOptions {
+  return {
+    method: settings.method, policy: CALIBRATED_TENSORS_POLICY, threads: settings.threads,
+    onProgress: (done, total) => onProgress?.({ task: `collect ranges (${settings.method})`, done, total }),
+  };
+}
+
+/** The UNet whose ranges a calibration dir holds. */
+export function calibratedUnet(modelDir: string): string {
+  return path.join(modelDir, 'unet', 'model.onnx');
+}
+
+/**
+ * Write ranges.json, calibrated-for.json, calibration.json and TensorRT's calibration.cache into `dir` (a temp dir
+ * that becomes the output). Returns the file names.
+ */
+export async function writeCalibrationFiles(dir: string, modelDir: string, ranges: RangesFile, trtVersion?: string): Promise<string[]> {
+  await writeRangesJson(path.join(dir, 'ranges.json'), ranges);
+  const unet = calibratedUnet(modelDir);
+  await fs.writeFile(path.join(dir, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(unet), sha256: await sha256File(unet) }, null, 2)}\n`);
+  await writeCalibrationJson(path.join(dir, 'calibration.json'), ranges);
+  // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
+  const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
+  await fs.writeFile(path.join(dir, 'calibration.cache'), formatCalibrationCache(cache));
+  return ['ranges.json', 'calibration.json', 'calibration.cache'];
+}
+
 /**
  * sdq calibrate: capture UNet inputs and compute activation ranges into `outDir`
  * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache).
  */
 export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; generations: number; tensors: number; files: string[] }> {
-  const side = await defaultSize(modelDir);
-  const method = options.method ?? 'minmax';
+  const settings = await resolveCalibrationSettings(modelDir, options);
   return writeDirAtomic(outDir, async (tmp) => {
-    const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), {
-      prompts: options.prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
-      samples: options.samples ?? DEFAULT_INT8_RECIPE.samples, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
-      width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2, onProgress: options.onProgress,
-    });
+    const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), { ...settings, onProgress: options.onProgress });
     const reader = await openCalibrationData(npz.path);
     let ranges;
     try {
-      // The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included
-      // so that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
-      ranges = await collectRanges(path.join(modelDir, 'unet', 'model.onnx'), reader, {
-        method,
-        policy: CALIBRATED_TENSORS_POLICY,
-        threads: options.threads ?? 2,
-        onProgress: (done, total) => options.onProgress?.({ task: `collect ranges (${method})`, done, total }),
-      });
+      ranges = await collectRanges(calibratedUnet(modelDir), reader, calibrationRangeOptions(settings, options.onProgress));
     } finally {
       await reader.close();
     }
-    await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
-    await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(modelDir, 'unet', 'model.onnx'), sha256: await sha256File(path.join(modelDir, 'unet', 'model.onnx')) }, null, 2)}\n`);
-    await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
-    // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
-    const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(options.trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
-    await fs.writeFile(path.join(tmp, 'calibration.cache'), formatCalibrationCache(cache));
-    const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json', 'calibration.cache'].map((f) => path.join(outDir, f));
+    const written = await writeCalibrationFiles(tmp, modelDir, ranges, options.trtVersion);
+    const files = ['unet_inputs.npz', ...written].map((f) => path.join(outDir, f));
     return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, files };
   });
 }
