@@ -1,8 +1,9 @@
 // sdq calibrate: capture UNet inputs from FP32 generations and compute activation ranges.
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir } from '@sdq/pipeline';
+import { calibrateOnQueue } from '@sdq/queue';
 import { COMMON_HELP, type Command } from '../command.js';
-import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption } from '../usage.js';
+import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption, stringOption } from '../usage.js';
 
 export const calibrateCommand: Command = {
   name: 'calibrate',
@@ -24,13 +25,19 @@ Options:
   --steps N             denoising steps per generation (default 10)
   --size WxH            generation size (default: the UNet's sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
+  --queue URL           split the work into jobs on a Redis queue (redis://host:port) for "sdq worker"s
+                        and merge their results: the same ranges as one process; <out> then has no
+                        unet_inputs.npz (the inputs stay with the workers)
+  --shard-size N        with --queue: generations per job (default 1)
+  --shard-store DIR     with --queue: where shard results are kept for reruns (default ~/.cache/sdq/shards)
 
 ${COMMON_HELP}
 
 Examples:
   sdq calibrate fixtures/models/shapes-sd --prompts packages/calib/prompts/shapes-sd.txt --out out/calib --samples 80
   sdq calibrate my-sd15 --prompts prompts.txt --out calib-sd15 --method entropy --steps 20`,
-  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' } },
+  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' },
+    queue: { type: 'string' }, 'shard-size': { type: 'string' }, 'shard-store': { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const name = 'calibrate';
     noExtraPositionals(positionals, 1, name);
@@ -45,7 +52,12 @@ Examples:
     const size = sizeOption(values, name);
     await checkModelDir(modelDir);
     const prompts = await readPromptFile(promptsFile);
-    const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, onProgress: ctx.progress });
+    const queue = stringOption(values, 'queue');
+    const shardStore = stringOption(values, 'shard-store');
+    const settings = { prompts, method, samples, steps, threads, size, onProgress: ctx.progress };
+    const r = queue
+      ? await calibrateOnQueue(modelDir, out, { ...settings, queue, shardSize: intOption(values, 'shard-size', name, 1), shardStore: shardStore && path.resolve(ctx.io.cwd, shardStore) })
+      : await calibrateModelDir(modelDir, out, settings);
     if (ctx.json) ctx.printJson({ ok: true, ...r, prompts: prompts.length, method: method ?? 'minmax' });
     else ctx.io.stdout(`${r.outDir}: ${r.sets} UNet input sets from ${r.generations} generations (${prompts.length} prompts given), ranges of ${r.tensors} tensors (${method ?? 'minmax'})\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
   },

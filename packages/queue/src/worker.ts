@@ -1,0 +1,119 @@
+// `sdq worker`: take calibration shards off the queue, compute them with this machine's sdq, hand the results back.
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { SdqError } from '@sdq/quant';
+import { SDQ_VERSION, captureShardInputs, shardExtrema, shardHistogramCounts } from '@sdq/pipeline';
+import { bullConnection, type QueueAddress } from './connection.js';
+import { decodeExtrema, encodeExtrema, encodeHistograms } from './codec.js';
+import { QUEUE_NAME, JOB_KINDS, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
+import { createModelHasher, type ModelHasher } from './model-hash.js';
+
+export interface WorkerOptions {
+  /** Jobs run at once in this process (default 1). */
+  readonly concurrency?: number;
+  /** Where captured UNet inputs wait between a shard's two rounds (default <tmp>/sdq-worker). */
+  readonly workDir?: string;
+  /** A job's lock lasts this long without renewal (default 30000 ms): a killed worker's job is retried after about this. */
+  readonly lockDurationMs?: number;
+  /** How often this worker looks for jobs whose worker died (default 30000 ms; BullMQ's stalledInterval). */
+  readonly stalledIntervalMs?: number;
+  /** One line per job event (start, done, refused, failed). */
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningWorker {
+  /** `host:pid`, as job failures name it. */
+  readonly name: string;
+  /** Stop taking jobs, finish the ones running, disconnect. */
+  close(): Promise<void>;
+}
+
+/** Job refused before any work: never retried (another try on this worker would refuse it again). */
+function refuse(message: string): never {
+  throw new UnrecoverableError(message);
+}
+
+async function checkHeader(header: JobHeader, hash: ModelHasher, worker: string): Promise<void> {
+  if (header.sdq !== SDQ_VERSION) refuse(`worker ${worker} runs sdq ${SDQ_VERSION} but the job was made by sdq ${header.sdq}; run one sdq version on the coordinator and every worker`);
+  let mine: string;
+  try {
+    mine = await hash(header.model.dir);
+  } catch {
+    refuse(`worker ${worker} has no model dir ${header.model.dir}; copy or mount the coordinator's model dir at that path on every worker`);
+  }
+  if (mine !== header.model.hash) {
+    refuse(`worker ${worker}: model dir ${header.model.dir} here (sha256 ${mine.slice(0, 12)}) differs from the coordinator's (sha256 ${header.model.hash.slice(0, 12)}); copy the same model bytes to every worker`);
+  }
+}
+
+/** The shard's captured inputs in the work dir, captured now if this machine has not got them (a retried or moved job). */
+async function shardInputs(job: CalibrationJob, workDir: string): Promise<string> {
+  const npz = path.join(workDir, `${job.shard}.npz`);
+  const present = await fs.stat(npz).then(() => true, () => false);
+  if (!present) {
+    await fs.mkdir(workDir, { recursive: true });
+    await captureShardInputs(job.model.dir, job.settings, job.generations, npz);
+  }
+  return npz;
+}
+
+async function runCalibrationJob(kind: string, job: CalibrationJob, workDir: string): Promise<ExtremaResult | HistogramResult> {
+  const npz = await shardInputs(job, workDir);
+  const last = kind === 'calib-histogram' || job.settings.method === 'minmax';
+  try {
+    if (kind === 'calib-extrema') {
+      const extrema = await shardExtrema(job.model.dir, job.settings, npz);
+      return { sets: extrema.batches, extrema: encodeExtrema(extrema) };
+    }
+    if (!job.extrema) throw new SdqError('BAD_FORMAT', 'histogram job without the merged extrema');
+    return { histograms: encodeHistograms(await shardHistogramCounts(job.model.dir, job.settings, npz, decodeExtrema(job.extrema))) };
+  } finally {
+    // The inputs are needed again only by the shard's histogram round.
+    if (last) await fs.rm(npz, { force: true });
+  }
+}
+
+export async function startWorker(address: QueueAddress, options: WorkerOptions = {}): Promise<RunningWorker> {
+  const name = `${os.hostname()}:${process.pid}`;
+  const workDir = options.workDir ?? path.join(os.tmpdir(), 'sdq-worker');
+  const hash = createModelHasher();
+  const log = options.log ?? (() => undefined);
+  const processor = async (job: Job): Promise<ExtremaResult | HistogramResult> => {
+    const t0 = performance.now();
+    log(`job ${job.name} ${String(job.id).slice(-12)} start (attempt ${job.attemptsMade + 1})`);
+    try {
+      if (!(JOB_KINDS as readonly string[]).includes(job.name)) refuse(`worker ${name} (sdq ${SDQ_VERSION}) does not know job kind "${job.name}"; run one sdq version everywhere`);
+      const data = job.data as CalibrationJob;
+      await checkHeader(data, hash, name);
+      const result = await runCalibrationJob(job.name, data, workDir);
+      log(`job ${job.name} ${String(job.id).slice(-12)} done in ${Math.round(performance.now() - t0)} ms`);
+      return result;
+    } catch (e) {
+      log(`job ${job.name} ${String(job.id).slice(-12)} ${e instanceof UnrecoverableError ? 'refused' : 'failed'}: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+  const worker = new Worker(QUEUE_NAME, processor, {
+    connection: bullConnection(address),
+    concurrency: options.concurrency ?? 1,
+    lockDuration: options.lockDurationMs ?? 30000,
+    stalledInterval: options.stalledIntervalMs ?? 30000,
+    // A job survives this many worker deaths before it is failed.
+    maxStalledCount: 3,
+    name,
+  });
+  let lastError = '';
+  worker.on('error', (e: Error) => {
+    // ioredis reports each reconnect attempt while Redis is away: one line per distinct message.
+    if (e.message !== lastError) log(`queue: ${e.message}`);
+    lastError = e.message;
+  });
+  worker.on('ready', () => {
+    if (lastError) log("queue: connected");
+    lastError = '';
+  });
+  await worker.waitUntilReady();
+  return { name, close: () => worker.close() };
+}
