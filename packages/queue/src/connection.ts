@@ -47,7 +47,7 @@ export function bullConnection(address: QueueAddress): { host: string; port: num
 export async function checkQueue(url: string, timeoutMs = 3000): Promise<QueueAddress> {
   const address = parseQueueUrl(url);
   const client = new Redis({
-    ...bullConnection(address), maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, lazyConnect: true, enableOfflineQueue: false,
+    ...bullConnection(address), maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: timeoutMs, disconnectTimeout: 0, lazyConnect: true, enableOfflineQueue: false,
   });
   let reason: string | undefined;
   client.on('error', (e: Error) => {

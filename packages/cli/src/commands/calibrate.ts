@@ -1,7 +1,7 @@
 // sdq calibrate: capture UNet inputs from FP32 generations and compute activation ranges.
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir } from '@sdq/pipeline';
-import { calibrateOnQueue } from '@sdq/queue';
+import { calibrateOnQueue, defaultShardStore } from '@sdq/queue';
 import { COMMON_HELP, type Command } from '../command.js';
 import { choiceOption, intOption, noExtraPositionals, positional, requireString, sizeOption, stringOption } from '../usage.js';
 
@@ -53,10 +53,12 @@ Examples:
     await checkModelDir(modelDir);
     const prompts = await readPromptFile(promptsFile);
     const queue = stringOption(values, 'queue');
-    const shardStore = stringOption(values, 'shard-store');
+    const shardStoreArg = stringOption(values, 'shard-store');
+    const shardStore = shardStoreArg ? path.resolve(ctx.io.cwd, shardStoreArg) : defaultShardStore();
+    if (queue) ctx.writesTo(shardStore);
     const settings = { prompts, method, samples, steps, threads, size, onProgress: ctx.progress };
     const r = queue
-      ? await calibrateOnQueue(modelDir, out, { ...settings, queue, shardSize: intOption(values, 'shard-size', name, 1), shardStore: shardStore && path.resolve(ctx.io.cwd, shardStore) })
+      ? await calibrateOnQueue(modelDir, out, { ...settings, queue, shardSize: intOption(values, 'shard-size', name, 1), shardStore })
       : await calibrateModelDir(modelDir, out, settings);
     if (ctx.json) ctx.printJson({ ok: true, ...r, prompts: prompts.length, method: method ?? 'minmax' });
     else ctx.io.stdout(`${r.outDir}: ${r.sets} UNet input sets from ${r.generations} generations (${prompts.length} prompts given), ranges of ${r.tensors} tensors (${method ?? 'minmax'})\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
