@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { collectExtrema, collectHistogramCounts, collectRanges, mergeExtrema, mergeHistogramCounts, rangesFromPasses } from './stats.js';
+import { collectExtrema, collectHistogramCounts, collectRanges, mergeExtrema, mergeHistogramCounts, openCalibrationPasses, rangesFromPasses } from './stats.js';
 import type { CalibrationMethod, CollectRangesOptions } from './stats.js';
 import { openCalibrationData } from './reader.js';
 import { FIXTURES } from './testing/paths.js';
@@ -24,14 +24,21 @@ describe.each(['minmax', 'percentile', 'entropy'] as CalibrationMethod[])('%s ov
   it('merges into exactly the single-pass ranges file', async () => {
     const options: CollectRangesOptions = { method, policy: POLICY, threads: 1, ...(method === 'percentile' ? { numBins: 128 } : {}) };
     const whole = await withReader(undefined, (r) => collectRanges(MODEL, r, options));
-    const extremaParts = [];
-    for (const shard of SHARDS) extremaParts.push(await withReader(shard, (r) => collectExtrema(MODEL, r, options)));
-    const extrema = mergeExtrema(extremaParts);
+    // The first shard alone, the others through one set of kept sessions (as a queue worker computes them).
+    const passes = await openCalibrationPasses(MODEL, { ...options, keepSessions: true });
     let histograms;
-    if (method !== 'minmax') {
-      const parts = [];
-      for (const shard of SHARDS) parts.push(await withReader(shard, (r) => collectHistogramCounts(MODEL, r, extrema, options)));
-      histograms = mergeHistogramCounts(parts.reverse());
+    let extrema;
+    try {
+      const extremaParts = [await withReader(SHARDS[0], (r) => collectExtrema(MODEL, r, options))];
+      for (const shard of SHARDS.slice(1)) extremaParts.push(await withReader(shard, (r) => passes.extrema(r)));
+      extrema = mergeExtrema(extremaParts);
+      if (method !== 'minmax') {
+        const parts = [await withReader(SHARDS[0], (r) => collectHistogramCounts(MODEL, r, extrema!, options))];
+        for (const shard of SHARDS.slice(1)) parts.push(await withReader(shard, (r) => passes.histogramCounts(r, extrema!)));
+        histograms = mergeHistogramCounts(parts.reverse());
+      }
+    } finally {
+      await passes.release();
     }
     const merged = rangesFromPasses(MODEL, options, extrema, histograms);
     expect(Object.keys(merged.ranges).length).toBeGreaterThan(10);

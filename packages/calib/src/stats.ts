@@ -198,6 +198,19 @@ function readScalar(t: ort.Tensor | undefined, name: string): number {
   return Number(t.data[0]);
 }
 
+/** A session that returns the in-graph reductions of the calibrated tensors (addReductions). */
+interface Reduction {
+  readonly session: ort.InferenceSession;
+  readonly outputs: Map<string, ReductionOutputs>;
+  readonly fetches: string[];
+}
+
+async function createReduction(loaded: LoadedModel, tensors: readonly { name: string; type: string }[], withAbsMin: boolean, threads: number): Promise<Reduction> {
+  const { model, outputs } = addReductions(loaded.model, tensors, withAbsMin);
+  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
+  return { session: await createSession(loaded, model, threads), outputs, fetches };
+}
+
 /**
  * One pass with in-graph reductions: per-run min/max merged across runs by @sdq/quant's MinMaxCollector
  * (onnxruntime MinMaxCalibrater semantics), plus the global min, max and min |x| for the histogram pass.
@@ -206,34 +219,29 @@ async function reduceOverData(
   loaded: LoadedModel,
   tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
-  options: CollectRangesOptions & { withAbsMin?: boolean },
+  reduction: Reduction,
+  options: CollectRangesOptions,
 ): Promise<ExtremaPass> {
-  const { model, outputs } = addReductions(loaded.model, tensors, options.withAbsMin ?? false);
-  const session = await createSession(loaded, model, options.threads ?? 2);
-  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
+  const { session, outputs, fetches } = reduction;
   const elements = new Map<string, number>();
   const collectors = new Map(tensors.map((t) => [t.name, new MinMaxCollector({ symmetric: options.symmetric })]));
   const stats = new Map<string, GlobalStats>();
   const rt = await loadOrt();
   let batches = 0;
-  try {
-    for await (const feeds of reader) {
-      const result = await session.run(toOrtFeeds(rt, feeds), fetches);
-      for (const [name, o] of outputs) {
-        const lo = readScalar(result[o.min], name);
-        const hi = readScalar(result[o.max], name);
-        collectors.get(name)?.collect([Float32Array.of(lo), Float32Array.of(hi)]);
-        const absMin = o.absMin ? readScalar(result[o.absMin], name) : 0;
-        elements.set(name, Math.max(elements.get(name) ?? 0, readScalar(result[o.size], name)));
-        const s = stats.get(name);
-        stats.set(name, s ? { min: Math.min(s.min, lo), max: Math.max(s.max, hi), absMin: Math.min(s.absMin, absMin) } : { min: lo, max: hi, absMin });
-      }
-      for (const t of Object.values(result)) t.dispose();
-      batches++;
-      options.onProgress?.(batches, reader.length);
+  for await (const feeds of reader) {
+    const result = await session.run(toOrtFeeds(rt, feeds), fetches);
+    for (const [name, o] of outputs) {
+      const lo = readScalar(result[o.min], name);
+      const hi = readScalar(result[o.max], name);
+      collectors.get(name)?.collect([Float32Array.of(lo), Float32Array.of(hi)]);
+      const absMin = o.absMin ? readScalar(result[o.absMin], name) : 0;
+      elements.set(name, Math.max(elements.get(name) ?? 0, readScalar(result[o.size], name)));
+      const s = stats.get(name);
+      stats.set(name, s ? { min: Math.min(s.min, lo), max: Math.max(s.max, hi), absMin: Math.min(s.absMin, absMin) } : { min: lo, max: hi, absMin });
     }
-  } finally {
-    await session.release();
+    for (const t of Object.values(result)) t.dispose();
+    batches++;
+    options.onProgress?.(batches, reader.length);
   }
   if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
   return {
@@ -329,12 +337,6 @@ function histogramPlanOf(options: CollectRangesOptions): HistogramPlan | undefin
   return method === 'minmax' ? undefined : createHistogramPlan(method, { ...options, symmetric: symmetricOf(options) });
 }
 
-/** Pass 1 over the data with onnxruntime (the tensors chosen by tensors/policy/opTypes, as collectRanges does). */
-async function extremaOf(loaded: LoadedModel, reader: CalibrationDataReader, options: CollectRangesOptions): Promise<ExtremaPass> {
-  const tensors = await calibratedTensors(loaded, options);
-  return reduceOverData(loaded, tensors, reader, { threads: options.threads, symmetric: symmetricOf(options), withAbsMin: histogramPlanOf(options)?.absolute ?? false, onProgress: options.onProgress });
-}
-
 /**
  * Pass 2 with onnxruntime's histogram-calibrator semantics and bounded memory. onnxruntime keeps every output of
  * every run and builds ONE histogram per tensor over all of them (range [-t, t], t = max |x| over the whole data;
@@ -346,6 +348,7 @@ async function countsOf(
   reader: CalibrationDataReader,
   extrema: ExtremaPass,
   options: CollectRangesOptions,
+  sessionFor: (exposed: readonly string[], groups: number) => Promise<{ session: ort.InferenceSession; done(): Promise<void> }>,
   progress: { done: number; total: (groups: number) => number },
 ): Promise<HistogramPass> {
   const plan = histogramPlanOf(options);
@@ -363,7 +366,7 @@ async function countsOf(
   let done = progress.done;
   for (const group of groups) {
     const exposed = group.filter((n) => !inputs.has(n));
-    const session = await createSession(loaded, addGraphOutputs(loaded.model, exposed), options.threads ?? 2);
+    const { session, done: release } = await sessionFor(exposed, groups.length);
     batches = 0;
     try {
       for await (const feeds of reader) {
@@ -378,10 +381,82 @@ async function countsOf(
         options.onProgress?.(++done, total);
       }
     } finally {
-      await session.release();
+      await release();
     }
   }
   return { batches, counts: hist.counts() };
+}
+
+/**
+ * The two calibration passes over one model, run as often as needed on different data (shards): the model is read,
+ * its tensors chosen and its onnxruntime sessions created once, then reused by every call until release().
+ */
+export interface CalibrationPasses {
+  /** Pass 1 over `reader`. */
+  extrema(reader: CalibrationDataReader, onProgress?: (done: number, total: number) => void): Promise<ExtremaPass>;
+  /** Pass 2 over `reader`: histogram counts over the fixed ranges of `extrema` (merged over all of the data). */
+  histogramCounts(reader: CalibrationDataReader, extrema: ExtremaPass, progress?: { onProgress?: (done: number, total: number) => void; done: number; total: (groups: number) => number }): Promise<HistogramPass>;
+  release(): Promise<void>;
+}
+
+export interface CalibrationPassesOptions extends CollectRangesOptions {
+  /**
+   * Keep the onnxruntime sessions between calls (a queue worker computing shard after shard). Default false: each
+   * session lives for one pass (pass 2's one per tensor group), so at most one copy of the weights is loaded at a time.
+   * When true, pass 2's session is kept only when one group covers every tensor (small models).
+   */
+  readonly keepSessions?: boolean;
+}
+
+export async function openCalibrationPasses(modelPath: string, options: CalibrationPassesOptions = {}): Promise<CalibrationPasses> {
+  methodOf(options);
+  const loaded = await loadModelForRuntime(modelPath);
+  const tensors = await calibratedTensors(loaded, options);
+  const threads = options.threads ?? 2;
+  const keep = options.keepSessions ?? false;
+  let reduction: Reduction | undefined;
+  let single: { key: string; session: ort.InferenceSession } | undefined;
+  const sessionFor = async (exposed: readonly string[], groups: number) => {
+    const key = exposed.join('\0');
+    if (keep && groups === 1) {
+      if (single?.key !== key) {
+        await single?.session.release();
+        single = { key, session: await createSession(loaded, addGraphOutputs(loaded.model, [...exposed]), threads) };
+      }
+      return { session: single.session, done: async () => undefined };
+    }
+    const session = await createSession(loaded, addGraphOutputs(loaded.model, [...exposed]), threads);
+    return { session, done: () => session.release() };
+  };
+  return {
+    async extrema(reader, onProgress) {
+      const r = reduction ?? (await createReduction(loaded, tensors, histogramPlanOf(options)?.absolute ?? false, threads));
+      if (keep) reduction = r;
+      try {
+        return await reduceOverData(loaded, tensors, reader, r, { symmetric: symmetricOf(options), onProgress });
+      } finally {
+        if (!keep) await r.session.release();
+      }
+    },
+    async histogramCounts(reader, extrema, progress) {
+      return countsOf(loaded, reader, extrema, { ...options, onProgress: progress?.onProgress }, sessionFor, progress ?? { done: 0, total: (groups) => reader.length * groups });
+    },
+    async release() {
+      const sessions = [single?.session, reduction?.session].filter((x): x is ort.InferenceSession => x !== undefined);
+      single = undefined;
+      reduction = undefined;
+      await Promise.all(sessions.map((session) => session.release()));
+    },
+  };
+}
+
+async function withPasses<T>(modelPath: string, options: CollectRangesOptions, use: (passes: CalibrationPasses) => Promise<T>): Promise<T> {
+  const passes = await openCalibrationPasses(modelPath, options);
+  try {
+    return await use(passes);
+  } finally {
+    await passes.release();
+  }
 }
 
 /**
@@ -389,8 +464,7 @@ async function countsOf(
  * (mergeExtrema). The histogram methods then need the merged extrema of ALL shards for pass 2 (collectHistogramCounts).
  */
 export async function collectExtrema(modelPath: string, reader: CalibrationDataReader, options: CollectRangesOptions = {}): Promise<ExtremaPass> {
-  methodOf(options);
-  return extremaOf(await loadModelForRuntime(modelPath), reader, options);
+  return withPasses(modelPath, options, (passes) => passes.extrema(reader, options.onProgress));
 }
 
 /** Pass 2 over one shard: histogram counts over the fixed ranges of `extrema` (merged over all shards); sums exactly. */
@@ -400,7 +474,7 @@ export async function collectHistogramCounts(
   extrema: ExtremaPass,
   options: CollectRangesOptions = {},
 ): Promise<HistogramPass> {
-  return countsOf(await loadModelForRuntime(modelPath), reader, extrema, options, { done: 0, total: (groups) => reader.length * groups });
+  return withPasses(modelPath, options, (passes) => passes.histogramCounts(reader, extrema, { onProgress: options.onProgress, done: 0, total: (groups) => reader.length * groups }));
 }
 
 /** The ranges file from merged passes: MinMax from the extrema alone, percentile/entropy from the summed histograms. */
@@ -467,13 +541,14 @@ export async function collectRanges(
   options: CollectRangesOptions = {},
 ): Promise<RangesFile> {
   const method = methodOf(options);
-  const loaded = await loadModelForRuntime(modelPath);
-  if (method === 'minmax') return rangesFromPasses(modelPath, options, await extremaOf(loaded, reader, options));
-  // Progress over both passes: pass 1 once, pass 2 once per tensor group (the count cap alone until sizes are known).
-  const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
-  let total = 0;
-  const extrema = await extremaOf(loaded, reader, { ...options, onProgress: (done) => options.onProgress?.(done, total || reader.length * 2) });
-  total = reader.length * (1 + Math.ceil(extrema.tensors.length / perRun));
-  const counts = await countsOf(loaded, reader, extrema, options, { done: reader.length, total: (groups) => reader.length * (1 + groups) });
-  return rangesFromPasses(modelPath, options, extrema, counts);
+  return withPasses(modelPath, options, async (passes) => {
+    if (method === 'minmax') return rangesFromPasses(modelPath, options, await passes.extrema(reader, options.onProgress));
+    // Progress over both passes: pass 1 once, pass 2 once per tensor group (the count cap alone until sizes are known).
+    const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
+    let total = 0;
+    const extrema = await passes.extrema(reader, (done) => options.onProgress?.(done, total || reader.length * 2));
+    total = reader.length * (1 + Math.ceil(extrema.tensors.length / perRun));
+    const counts = await passes.histogramCounts(reader, extrema, { onProgress: options.onProgress, done: reader.length, total: (groups) => reader.length * (1 + groups) });
+    return rangesFromPasses(modelPath, options, extrema, counts);
+  });
 }

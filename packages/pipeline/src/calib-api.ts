@@ -2,8 +2,8 @@
 export {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD,
-  collectExtrema, collectHistogramCounts, mergeExtrema, mergeHistogramCounts, rangesFromPasses,
+  openCalibrationPasses, mergeExtrema, mergeHistogramCounts, rangesFromPasses,
 } from '@sdq/calib';
-export type { GenerateWithUnetHook, QuantizeUnetOptions, CollectRangesOptions, RangesFile, ExtremaPass, HistogramPass } from '@sdq/calib';
+export type { GenerateWithUnetHook, QuantizeUnetOptions, CollectRangesOptions, RangesFile, ExtremaPass, HistogramPass, CalibrationPasses } from '@sdq/calib';
 import type { QuantizeUnetOptions } from '@sdq/calib';
 export type QdqPolicyLike = QuantizeUnetOptions['policy'];

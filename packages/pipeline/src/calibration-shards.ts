@@ -2,10 +2,10 @@
 // passes over them alone; merged (min/max, then summed histograms) they give exactly the single-process ranges.
 import { SdqError } from '@sdq/quant';
 import {
-  openCalibrationData, collectExtrema, collectHistogramCounts, mergeExtrema, mergeHistogramCounts, rangesFromPasses,
-  type ExtremaPass, type HistogramPass, type RangesFile,
+  openCalibrationData, openCalibrationPasses, mergeExtrema, mergeHistogramCounts, rangesFromPasses,
+  type CalibrationPasses, type ExtremaPass, type HistogramPass, type RangesFile,
 } from './calib-api.js';
-import { captureCalibrationSet, keptCalibrationSteps, calibrationRangeOptions, calibratedUnet, type CalibrationSettings } from './int8.js';
+import { openCalibrationCapture, keptCalibrationSteps, calibrationRangeOptions, calibratedUnet, type CalibrationCapture, type CalibrationSettings } from './int8.js';
 
 /**
  * The generations of a calibration in shards of at most `perShard`, in order; generations that keep no UNet step
@@ -20,10 +20,18 @@ export function planCalibrationShards(settings: Pick<CalibrationSettings, 'promp
   return shards;
 }
 
-/** Capture the UNet inputs of these generations (their seeds and kept steps as in the whole run) into `npzPath`. */
-export async function captureShardInputs(modelDir: string, settings: CalibrationSettings, generations: readonly number[], npzPath: string): Promise<{ sets: number }> {
-  const r = await captureCalibrationSet(modelDir, npzPath, { ...settings, generations });
-  return { sets: r.sets };
+/**
+ * A queue worker's calibration state for one model and setting: the FP32 pipeline for capture and the calibration
+ * sessions, loaded once and reused for every shard (the fixed cost of a shard is then its own work alone).
+ */
+export interface ShardCalibrator {
+  /** Capture the UNet inputs of these generations (their seeds and kept steps as in the whole run) into `npzPath`. */
+  capture(generations: readonly number[], npzPath: string): Promise<{ sets: number }>;
+  /** Pass 1 of one shard over its captured inputs. */
+  extrema(npzPath: string): Promise<ExtremaPass>;
+  /** Pass 2 of one shard: histogram counts over the ranges of `extrema`, merged over every shard. */
+  histogramCounts(npzPath: string, extrema: ExtremaPass): Promise<HistogramPass>;
+  dispose(): Promise<void>;
 }
 
 async function overInputs<T>(npzPath: string, use: (reader: Awaited<ReturnType<typeof openCalibrationData>>) => Promise<T>): Promise<T> {
@@ -35,14 +43,26 @@ async function overInputs<T>(npzPath: string, use: (reader: Awaited<ReturnType<t
   }
 }
 
-/** Pass 1 of one shard over its captured inputs. */
-export async function shardExtrema(modelDir: string, settings: CalibrationSettings, npzPath: string): Promise<ExtremaPass> {
-  return overInputs(npzPath, (reader) => collectExtrema(calibratedUnet(modelDir), reader, calibrationRangeOptions(settings)));
-}
-
-/** Pass 2 of one shard: histogram counts over the ranges of `extrema`, merged over every shard. */
-export async function shardHistogramCounts(modelDir: string, settings: CalibrationSettings, npzPath: string, extrema: ExtremaPass): Promise<HistogramPass> {
-  return overInputs(npzPath, (reader) => collectHistogramCounts(calibratedUnet(modelDir), reader, extrema, calibrationRangeOptions(settings)));
+export function openShardCalibrator(modelDir: string, settings: CalibrationSettings): ShardCalibrator {
+  let capture: Promise<CalibrationCapture> | undefined;
+  let passes: Promise<CalibrationPasses> | undefined;
+  const openPasses = () => (passes ??= openCalibrationPasses(calibratedUnet(modelDir), { ...calibrationRangeOptions(settings), keepSessions: true }));
+  return {
+    async capture(generations, npzPath) {
+      capture ??= openCalibrationCapture(modelDir, settings.threads);
+      const r = await (await capture).capture(npzPath, { ...settings, generations });
+      return { sets: r.sets };
+    },
+    extrema: async (npzPath) => overInputs(npzPath, async (reader) => (await openPasses()).extrema(reader)),
+    histogramCounts: async (npzPath, extrema) => overInputs(npzPath, async (reader) => (await openPasses()).histogramCounts(reader, extrema)),
+    async dispose() {
+      const [c, p] = await Promise.allSettled([capture, passes]);
+      capture = undefined;
+      passes = undefined;
+      if (c.status === 'fulfilled') await c.value?.dispose();
+      if (p.status === 'fulfilled') await p.value?.release();
+    },
+  };
 }
 
 /** The ranges file of the whole calibration from every shard's passes (histograms for percentile and entropy). */

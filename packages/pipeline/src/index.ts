@@ -26,7 +26,8 @@ export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT, 
 export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } from './quantize-model-dir.js';
 export { captureCalibrationSet, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, DEFAULT_INT8_RECIPE, resolveCalibrationSettings, writeCalibrationFiles } from './int8.js';
 export type { CalibrateOptions, CalibrationSettings } from './int8.js';
-export { planCalibrationShards, captureShardInputs, shardExtrema, shardHistogramCounts, rangesFromShards } from './calibration-shards.js';
+export { planCalibrationShards, openShardCalibrator, rangesFromShards } from './calibration-shards.js';
+export type { ShardCalibrator } from './calibration-shards.js';
 export type { Int8Recipe } from './int8.js';
 export { readPromptFile } from './prompts.js';
 export { buildEngines, resolvePrecisionDirs } from './engines.js';

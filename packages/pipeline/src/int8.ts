@@ -111,42 +111,59 @@ export function keptCalibrationSteps(generations: number, steps: number, samples
   });
 }
 
-/**
- * FP32 generations over the prompts; the UNet inputs of the kept steps (keptCalibrationSteps) go to `npzPath`.
- * `generations` runs only those generation indices (default all), with the seeds and kept steps of the whole run.
- */
-export async function captureCalibrationSet(
-  modelDir: string,
-  npzPath: string,
-  options: CaptureOptions & { generations?: readonly number[] },
-): Promise<{ path: string; sets: number; generations: number }> {
-  const prompts = calibrationGenerations(options.prompts, options.samples);
-  const kept = keptCalibrationSteps(prompts.length, options.steps, options.samples).map((steps) => new Set(steps));
-  const chosen = options.generations ?? prompts.map((_, g) => g);
+/** FP32 generations whose kept UNet inputs go to an .npz, with the pipeline loaded once for any number of captures. */
+export interface CalibrationCapture {
+  /**
+   * The UNet inputs of the kept steps (keptCalibrationSteps) to `npzPath`. `generations` runs only those generation
+   * indices (default all), with the seeds and kept steps of the whole run.
+   */
+  capture(npzPath: string, options: Omit<CaptureOptions, 'threads'> & { generations?: readonly number[] }): Promise<{ path: string; sets: number; generations: number }>;
+  dispose(): Promise<void>;
+}
+
+export async function openCalibrationCapture(modelDir: string, threads: number): Promise<CalibrationCapture> {
   let step = 0;
   let keep = new Set<number>();
   let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
   const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
-    threads: options.threads,
+    threads,
     onUnetInputs: (f) => {
       if (keep.has(step++)) hook?.(f);
     },
   });
+  return {
+    async capture(npzPath, options) {
+      const prompts = calibrationGenerations(options.prompts, options.samples);
+      const kept = keptCalibrationSteps(prompts.length, options.steps, options.samples).map((steps) => new Set(steps));
+      const chosen = options.generations ?? prompts.map((_, g) => g);
+      const generate: GenerateWithUnetHook = async (prompt, { index }, onUnetInputs) => {
+        const g = chosen[index];
+        hook = onUnetInputs;
+        step = 0;
+        keep = kept[g] ?? new Set();
+        await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed: options.seed + g, width: options.width, height: options.height });
+      };
+      const r = await captureUnetInputs(npzPath, chosen.map((g) => prompts[g]), generate, {
+        onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
+      });
+      return { path: r.path, sets: r.sets, generations: r.generations };
+    },
+    dispose: () => generator.dispose(),
+  };
+}
+
+/** FP32 generations over the prompts; the UNet inputs of the kept steps go to `npzPath` (openCalibrationCapture, once). */
+export async function captureCalibrationSet(
+  modelDir: string,
+  npzPath: string,
+  options: CaptureOptions & { generations?: readonly number[] },
+): Promise<{ path: string; sets: number; generations: number }> {
+  const capture = await openCalibrationCapture(modelDir, options.threads);
   try {
-    const generate: GenerateWithUnetHook = async (prompt, { index }, onUnetInputs) => {
-      const g = chosen[index];
-      hook = onUnetInputs;
-      step = 0;
-      keep = kept[g] ?? new Set();
-      await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed: options.seed + g, width: options.width, height: options.height });
-    };
-    const r = await captureUnetInputs(npzPath, chosen.map((g) => prompts[g]), generate, {
-      onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
-    });
-    return { path: r.path, sets: r.sets, generations: r.generations };
+    return await capture.capture(npzPath, options);
   } finally {
-    await generator.dispose();
+    await capture.dispose();
   }
 }
 

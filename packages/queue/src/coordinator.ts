@@ -107,7 +107,9 @@ export async function runJobs(client: QueueClient, specs: readonly JobSpec[], op
     const state = await job.getState();
     if (state === 'completed') {
       if (firstLook) reused++;
-      await keep(spec, job.returnvalue);
+      // The job may have completed between the fetch and the state query: its result is in a fresh read.
+      const done = job.returnvalue == null ? await queue.getJob(spec.id) : job;
+      await keep(spec, done?.returnvalue);
     } else if (state === 'failed') {
       if (firstLook) await job.retry('failed');
       else failure ??= new SdqError('QUEUE_ERROR', `${options.task}: job ${spec.kind} ${spec.id.slice(-12)} failed on a worker: ${job.failedReason ?? 'no reason given'}`);

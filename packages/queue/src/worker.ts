@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { SdqError } from '@sdq/quant';
-import { SDQ_VERSION, captureShardInputs, shardExtrema, shardHistogramCounts } from '@sdq/pipeline';
+import { SDQ_VERSION, openShardCalibrator, type ShardCalibrator } from '@sdq/pipeline';
 import { bullConnection, type QueueAddress } from './connection.js';
 import { decodeExtrema, encodeExtrema, encodeHistograms } from './codec.js';
 import { QUEUE_NAME, JOB_KINDS, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
@@ -49,30 +49,53 @@ async function checkHeader(header: JobHeader, hash: ModelHasher, worker: string)
 }
 
 /** The shard's captured inputs in the work dir, captured now if this machine has not got them (a retried or moved job). */
-async function shardInputs(job: CalibrationJob, workDir: string): Promise<string> {
+async function shardInputs(job: CalibrationJob, calibrator: ShardCalibrator, workDir: string): Promise<string> {
   const npz = path.join(workDir, `${job.shard}.npz`);
   const present = await fs.stat(npz).then(() => true, () => false);
   if (!present) {
     await fs.mkdir(workDir, { recursive: true });
-    await captureShardInputs(job.model.dir, job.settings, job.generations, npz);
+    await calibrator.capture(job.generations, npz);
   }
   return npz;
 }
 
-async function runCalibrationJob(kind: string, job: CalibrationJob, workDir: string): Promise<ExtremaResult | HistogramResult> {
-  const npz = await shardInputs(job, workDir);
+async function runCalibrationJob(kind: string, job: CalibrationJob, calibrator: ShardCalibrator, workDir: string): Promise<ExtremaResult | HistogramResult> {
+  const npz = await shardInputs(job, calibrator, workDir);
   const last = kind === 'calib-histogram' || job.settings.method === 'minmax';
   try {
     if (kind === 'calib-extrema') {
-      const extrema = await shardExtrema(job.model.dir, job.settings, npz);
+      const extrema = await calibrator.extrema(npz);
       return { sets: extrema.batches, extrema: encodeExtrema(extrema) };
     }
     if (!job.extrema) throw new SdqError('BAD_FORMAT', 'histogram job without the merged extrema');
-    return { histograms: encodeHistograms(await shardHistogramCounts(job.model.dir, job.settings, npz, decodeExtrema(job.extrema))) };
+    return { histograms: encodeHistograms(await calibrator.histogramCounts(npz, decodeExtrema(job.extrema))) };
   } finally {
     // The inputs are needed again only by the shard's histogram round.
     if (last) await fs.rm(npz, { force: true });
   }
+}
+
+/**
+ * Loaded calibrators (FP32 pipeline + calibration sessions) by model and setting, reused job after job: loading
+ * them is most of a small shard's time. One per running job; idle ones beyond `keep` are disposed.
+ */
+function calibratorPool(keep: number) {
+  const idle: { key: string; calibrator: ShardCalibrator }[] = [];
+  return {
+    acquire(job: CalibrationJob): { key: string; calibrator: ShardCalibrator } {
+      const key = JSON.stringify([job.model.dir, job.model.hash, job.settings.threads, job.settings.method]);
+      const i = idle.findIndex((e) => e.key === key);
+      return i >= 0 ? idle.splice(i, 1)[0] : { key, calibrator: openShardCalibrator(job.model.dir, job.settings) };
+    },
+    async release(entry: { key: string; calibrator: ShardCalibrator }, healthy: boolean): Promise<void> {
+      if (healthy) idle.unshift(entry);
+      else await entry.calibrator.dispose();
+      while (idle.length > keep) await idle.pop()?.calibrator.dispose();
+    },
+    async close(): Promise<void> {
+      await Promise.all(idle.splice(0).map((e) => e.calibrator.dispose()));
+    },
+  };
 }
 
 export async function startWorker(address: QueueAddress, options: WorkerOptions = {}): Promise<RunningWorker> {
@@ -80,6 +103,7 @@ export async function startWorker(address: QueueAddress, options: WorkerOptions 
   const workDir = options.workDir ?? path.join(os.tmpdir(), 'sdq-worker');
   const hash = createModelHasher();
   const log = options.log ?? (() => undefined);
+  const pool = calibratorPool(options.concurrency ?? 1);
   const processor = async (job: Job): Promise<ExtremaResult | HistogramResult> => {
     const t0 = performance.now();
     log(`job ${job.name} ${String(job.id).slice(-12)} start (attempt ${job.attemptsMade + 1})`);
@@ -87,7 +111,15 @@ export async function startWorker(address: QueueAddress, options: WorkerOptions 
       if (!(JOB_KINDS as readonly string[]).includes(job.name)) refuse(`worker ${name} (sdq ${SDQ_VERSION}) does not know job kind "${job.name}"; run one sdq version everywhere`);
       const data = job.data as CalibrationJob;
       await checkHeader(data, hash, name);
-      const result = await runCalibrationJob(job.name, data, workDir);
+      const entry = pool.acquire(data);
+      let result;
+      try {
+        result = await runCalibrationJob(job.name, data, entry.calibrator, workDir);
+      } catch (e) {
+        await pool.release(entry, false);
+        throw e;
+      }
+      await pool.release(entry, true);
       log(`job ${job.name} ${String(job.id).slice(-12)} done in ${Math.round(performance.now() - t0)} ms`);
       return result;
     } catch (e) {
@@ -115,5 +147,11 @@ export async function startWorker(address: QueueAddress, options: WorkerOptions 
     lastError = '';
   });
   await worker.waitUntilReady();
-  return { name, close: () => worker.close() };
+  return {
+    name,
+    close: async () => {
+      await worker.close();
+      await pool.close();
+    },
+  };
 }

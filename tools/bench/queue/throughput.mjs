@@ -1,0 +1,101 @@
+// Calibration throughput on the queue against worker count, side by side in one run, on the tiny model:
+//   1 in-process `sdq calibrate` | `sdq calibrate --queue` with 1, 2 and 4 `sdq worker` processes,
+// plus the queue's overhead per job: (wall time with 1 worker - the coordinator's fixed cost - the time workers
+// spent inside jobs) / jobs, where the fixed cost is a rerun that takes every shard from the store.
+// Every queued run must give ranges.json byte-identical to the in-process one (checked).
+// Build first: (cd packages/cli && npx tsup). Needs redis-server on PATH (apt-get install redis-server).
+// Usage: node tools/bench/queue/throughput.mjs [--prompts 8] [--steps 2] [--method minmax] [--workers 1,2,4] [--size 64]
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const SDQ = join(root, 'packages/cli/dist/sdq.js');
+const MODEL = join(root, 'fixtures/models/tiny-sd');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : fallback; };
+const PROMPTS = Number(opt('prompts', 8));
+const STEPS = Number(opt('steps', 2));
+const METHOD = opt('method', 'minmax');
+const SIZE = Number(opt('size', 64));
+const WORKERS = opt('workers', '1,2,4').split(',').map(Number);
+
+const work = await mkdtemp(join(tmpdir(), 'sdq-queue-bench-'));
+const promptFile = join(work, 'prompts.txt');
+await writeFile(promptFile, Array.from({ length: PROMPTS }, (_, i) => `a photo of object ${i}`).join('\n') + '\n');
+const port = await new Promise((ok) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); }); });
+const url = `redis://127.0.0.1:${port}`;
+
+function start(cmd, argv, onLine = () => {}) {
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let buf = '';
+  const feed = (d) => { buf += d; let i; while ((i = buf.indexOf('\n')) >= 0) { onLine(buf.slice(0, i)); buf = buf.slice(i + 1); } };
+  child.stdout.on('data', feed);
+  child.stderr.on('data', feed);
+  const done = new Promise((ok) => child.on('exit', (code) => ok(code)));
+  return { child, done };
+}
+
+async function timed(argv) {
+  const t0 = performance.now();
+  let out = '';
+  const { done } = start(process.execPath, [SDQ, ...argv], (l) => { out += `${l}\n`; });
+  const code = await done;
+  if (code !== 0) throw new Error(`sdq ${argv.join(' ')} exited ${code}:\n${out}`);
+  return performance.now() - t0;
+}
+
+const redis = start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work]);
+await new Promise((r) => setTimeout(r, 500));
+const flush = () => new Promise((ok) => start('redis-cli', ['-p', String(port), 'flushall']).done.then(ok));
+
+const common = [MODEL, '--prompts', promptFile, '--samples', String(PROMPTS), '--steps', String(STEPS), '--size', `${SIZE}x${SIZE}`, '--method', METHOD, '--threads', '1', '-q'];
+const rows = [];
+try {
+  const single = await timed(['calibrate', ...common, '--out', join(work, 'single')]);
+  const reference = await readFile(join(work, 'single/ranges.json'), 'utf8');
+  rows.push({ run: 'in-process (1 process)', ms: single });
+  let overhead;
+  for (const n of WORKERS) {
+    await flush();
+    const jobMs = [];
+    const workers = [];
+    for (let i = 0; i < n; i++) {
+      let ready;
+      const listening = new Promise((ok) => { ready = ok; });
+      workers.push(start(process.execPath, [SDQ, 'worker', '--queue', url, '--work-dir', join(work, `w${n}-${i}`)], (l) => {
+        if (/listening on/.test(l)) ready();
+        const m = / done in (\d+) ms/.exec(l);
+        if (m) jobMs.push(Number(m[1]));
+      }));
+      await listening;
+    }
+    const store = join(work, `store-${n}`);
+    const out = join(work, `queued-${n}`);
+    const ms = await timed(['calibrate', ...common, '--out', out, '--queue', url, '--shard-store', store]);
+    const identical = (await readFile(join(out, 'ranges.json'), 'utf8')) === reference;
+    rows.push({ run: `queue, ${n} worker${n > 1 ? 's' : ''}`, ms, jobs: jobMs.length, jobSum: jobMs.reduce((a, b) => a + b, 0), identical });
+    if (n === 1) {
+      // The coordinator's fixed cost: the same run again, every shard taken from the store (no job queued).
+      const fixed = await timed(['calibrate', ...common, '--out', join(work, 'again-1'), '--queue', url, '--shard-store', store]);
+      overhead = { fixed, perJob: (ms - fixed - rows.at(-1).jobSum) / jobMs.length, jobs: jobMs.length };
+    }
+    for (const w of workers) w.child.kill('SIGTERM');
+    await Promise.all(workers.map((w) => w.done));
+  }
+  const base = rows[0].ms;
+  console.log(`calibrate tiny-sd: ${PROMPTS} prompts x ${STEPS} steps, ${SIZE}x${SIZE}, ${METHOD}, 1 thread per process, ${process.env.HOSTNAME ?? ''}`);
+  console.log('run                        wall s   vs in-process   jobs   time in jobs s   ranges identical');
+  for (const r of rows) {
+    console.log(`${r.run.padEnd(26)} ${(r.ms / 1000).toFixed(2).padStart(6)}   ${(r.ms / base).toFixed(2).padStart(13)}x   ${String(r.jobs ?? '-').padStart(4)}   ${r.jobSum === undefined ? '             -' : (r.jobSum / 1000).toFixed(2).padStart(14)}   ${r.identical === undefined ? '-' : r.identical ? 'yes' : 'NO'}`);
+  }
+  if (overhead) console.log(`queue overhead per job (1 worker): ${overhead.perJob.toFixed(1)} ms over ${overhead.jobs} jobs (coordinator fixed cost ${(overhead.fixed / 1000).toFixed(2)} s, target < 50 ms)`);
+  if (rows.some((r) => r.identical === false)) process.exitCode = 1;
+} finally {
+  redis.child.kill('SIGTERM');
+  await redis.done;
+  await rm(work, { recursive: true, force: true });
+}
