@@ -244,17 +244,10 @@ export interface CalibrateOptions {
 export const DEFAULT_CACHE_TRT_VERSION = '10.16';
 
 /** What one calibration computes, every default resolved: the same settings give the same ranges on any machine. */
-export interface CalibrationSettings {
+export interface CalibrationSettings extends Omit<CaptureOptions, 'prompts' | 'onProgress'> {
   /** The prompts of the generations run (calibrationGenerations of the prompts given). */
   prompts: string[];
   method: 'minmax' | 'percentile' | 'entropy';
-  steps: number;
-  guidance: number;
-  samples: number;
-  seed: number;
-  width: number;
-  height: number;
-  threads: number;
 }
 
 export async function resolveCalibrationSettings(modelDir: string, options: CalibrateOptions): Promise<CalibrationSettings> {
