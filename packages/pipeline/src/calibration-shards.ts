@@ -25,8 +25,11 @@ export function planCalibrationShards(settings: Pick<CalibrationSettings, 'promp
  * sessions, loaded once and reused for every shard (the fixed cost of a shard is then its own work alone).
  */
 export interface ShardCalibrator {
-  /** Capture the UNet inputs of these generations (their seeds and kept steps as in the whole run) into `npzPath`. */
-  capture(generations: readonly number[], npzPath: string): Promise<{ sets: number }>;
+  /**
+   * Capture the UNet inputs of these generations of `settings` (their prompts, seeds and kept steps as in the whole
+   * run) into `npzPath`. Any settings of the calibrator's threads: one calibrator serves every run on its model.
+   */
+  capture(settings: CalibrationSettings, generations: readonly number[], npzPath: string): Promise<{ sets: number }>;
   /** Pass 1 of one shard over its captured inputs. */
   extrema(npzPath: string): Promise<ExtremaPass>;
   /** Pass 2 of one shard: histogram counts over the ranges of `extrema`, merged over every shard. */
@@ -43,14 +46,16 @@ async function overInputs<T>(npzPath: string, use: (reader: Awaited<ReturnType<t
   }
 }
 
-export function openShardCalibrator(modelDir: string, settings: CalibrationSettings): ShardCalibrator {
+/** A calibrator for one model, onnxruntime thread count and range method (what its loaded sessions depend on). */
+export function openShardCalibrator(modelDir: string, settings: Pick<CalibrationSettings, 'threads' | 'method'>): ShardCalibrator {
   let capture: Promise<CalibrationCapture> | undefined;
   let passes: Promise<CalibrationPasses> | undefined;
   const openPasses = () => (passes ??= openCalibrationPasses(calibratedUnet(modelDir), { ...calibrationRangeOptions(settings), keepSessions: true }));
   return {
-    async capture(generations, npzPath) {
+    async capture(run, generations, npzPath) {
+      if (run.threads !== settings.threads) throw new SdqError('INVALID_ARGUMENT', `this calibrator runs ${settings.threads} onnxruntime threads, the shard asks for ${run.threads}`);
       capture ??= openCalibrationCapture(modelDir, settings.threads);
-      const r = await (await capture).capture(npzPath, { ...settings, generations });
+      const r = await (await capture).capture(npzPath, { ...run, generations });
       return { sets: r.sets };
     },
     extrema: async (npzPath) => overInputs(npzPath, async (reader) => (await openPasses()).extrema(reader)),

@@ -264,7 +264,7 @@ export async function resolveCalibrationSettings(modelDir: string, options: Cali
  * The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included so
  * that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
  */
-export function calibrationRangeOptions(settings: CalibrationSettings, onProgress?: ProgressListener): CollectRangesOptions {
+export function calibrationRangeOptions(settings: Pick<CalibrationSettings, 'method' | 'threads'>, onProgress?: ProgressListener): CollectRangesOptions {
   return {
     method: settings.method, policy: CALIBRATED_TENSORS_POLICY, threads: settings.threads,
     onProgress: (done, total) => onProgress?.({ task: `collect ranges (${settings.method})`, done, total }),

@@ -54,7 +54,7 @@ async function shardInputs(job: CalibrationJob, calibrator: ShardCalibrator, wor
   const present = await fs.stat(npz).then(() => true, () => false);
   if (!present) {
     await fs.mkdir(workDir, { recursive: true });
-    await calibrator.capture(job.generations, npz);
+    await calibrator.capture(job.settings, job.generations, npz);
   }
   return npz;
 }
@@ -85,6 +85,7 @@ function calibratorPool(keep: number) {
     acquire(job: CalibrationJob): { key: string; calibrator: ShardCalibrator } {
       const key = JSON.stringify([job.model.dir, job.model.hash, job.settings.threads, job.settings.method]);
       const i = idle.findIndex((e) => e.key === key);
+      // Keyed by what the loaded sessions depend on; prompts, seeds and sizes come with each shard.
       return i >= 0 ? idle.splice(i, 1)[0] : { key, calibrator: openShardCalibrator(job.model.dir, job.settings) };
     },
     async release(entry: { key: string; calibrator: ShardCalibrator }, healthy: boolean): Promise<void> {
