@@ -15,6 +15,8 @@ export interface UnetStepInputs {
   readonly sample: StepTensor;
   readonly timestep: StepTensor;
   readonly encoder_hidden_states: StepTensor;
+  /** Any other UNet input by its name, e.g. SDXL's added conditions text_embeds and time_ids. */
+  readonly [input: string]: StepTensor;
 }
 
 /**
@@ -60,7 +62,8 @@ function toCalibTensor(t: StepTensor, name: string): CalibTensor {
 
 /**
  * Run the FP32 pipeline over prompts and save the UNet inputs of every step to a stored .npz as
- * sample_i / timestep_i / encoder_hidden_states_i (the layout onnxruntime's and sdq's readers use). Steps are written
+ * sample_i / timestep_i / encoder_hidden_states_i, plus the UNet's other inputs (SDXL: text_embeds_i, time_ids_i) by
+ * name (the layout onnxruntime's and sdq's readers use). Steps are written
  * as they come, so memory holds one step; the file appears (atomically) only when every generation succeeded.
  */
 export async function captureUnetInputs(
@@ -78,7 +81,8 @@ export async function captureUnetInputs(
       const prompt = prompts[g];
       await generate(prompt, { index: g, seed: (options.seed ?? 0) + g }, (inputs) => {
         const index = sets++;
-        const tensors = INPUT_NAMES.map((name) => {
+        const names = [...INPUT_NAMES, ...Object.keys(inputs).filter((k) => !(INPUT_NAMES as readonly string[]).includes(k))];
+        const tensors = names.map((name) => {
           const t = inputs[name];
           if (!t) throw new SdqError('NOT_FOUND', `captureUnetInputs: the pipeline handed no '${name}' for step ${index} of "${prompt}"`);
           return [name, toCalibTensor(t, name)] as const;

@@ -2,8 +2,8 @@
 export type { CalibTensor, Feeds } from './tensor.js';
 export { makeTensor } from './tensor.js';
 export { readNpy, writeNpy, decodeNpy, encodeNpy, parseNpyHeader } from './npy.js';
-export { readNpz, writeNpz, openNpz, NpzArchive, NpzWriter } from './npz.js';
-export type { NpzMember } from './npz.js';
+export { readNpz, writeNpz, openNpz, NpzArchive, NpzWriter, DEFAULT_MAX_ARRAY_BYTES } from './npz.js';
+export type { NpzMember, NpzReadOptions } from './npz.js';
 export { readTensorProto, decodeTensorProto, readTestDataSet, listTestDataSets } from './tensorproto.js';
 export type { NamedTensorProto } from './tensorproto.js';
 export { readRaw } from './raw.js';

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { crc32, inflateRawSync } from 'node:zlib';
-import { SdqError } from '@sdq/quant';
-import { decodeNpy, encodeNpy } from './npy.js';
+import { constants as zlibConstants, crc32, inflateRawSync } from 'node:zlib';
+import { SdqError, byteSize, shapeSize } from '@sdq/quant';
+import { decodeNpy, encodeNpy, parseNpyHeader } from './npy.js';
 import type { CalibTensor } from './tensor.js';
 import { tempPathFor } from './files.js';
 import { rename, rm } from 'node:fs/promises';
@@ -15,6 +15,19 @@ const CENTRAL_SIG = 0x02014b50;
 const LOCAL_SIG = 0x04034b50;
 const STORED = 0;
 const DEFLATED = 8;
+/** General-purpose flag bit 3: sizes and CRC follow the data in a descriptor; the local header holds zeros. */
+const DATA_DESCRIPTOR_FLAG = 0x8;
+/** Default largest member (inflated .npy bytes) read into memory; calibration arrays are per sample and far smaller. */
+export const DEFAULT_MAX_ARRAY_BYTES = 1024 ** 3;
+/** Compressed bytes inflated to find a member's .npy header: at most ~1032x that (deflate's limit) comes out. */
+const HEADER_PREFIX_BYTES = 4096;
+/** Array names: identifiers joined by dots (what numpy and sdq write); anything else could be a path (`../x`). */
+const ARRAY_NAME = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$/;
+
+export interface NpzReadOptions {
+  /** Refuse members whose declared inflated size is larger than this (bytes; default 1 GiB). */
+  readonly maxArrayBytes?: number;
+}
 
 /** One member of an .npz archive as listed by the central directory. */
 export interface NpzMember {
@@ -23,7 +36,12 @@ export interface NpzMember {
   readonly method: number;
   readonly compressedSize: number;
   readonly size: number;
+  readonly crc32: number;
   readonly localHeaderOffset: number;
+}
+
+function sizeText(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${bytes} bytes (${(bytes / 1024 / 1024).toFixed(1)} MiB)` : `${bytes} bytes`;
 }
 
 async function readAt(fh: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
@@ -66,13 +84,17 @@ async function readCentralDirectory(fh: FileHandle, fileSize: number, path: stri
     cdSize = u64(zv, 40);
     cdOffset = u64(zv, 48);
   }
+  if (cdOffset + cdSize > fileSize) {
+    throw new SdqError('BAD_FORMAT', `${path}: central directory (${cdSize} bytes at ${cdOffset}) lies past the end of the ${fileSize}-byte file (truncated or not a zip?)`);
+  }
   const cd = await readAt(fh, cdOffset, cdSize, path);
   const cv = new DataView(cd.buffer);
   const members: NpzMember[] = [];
   let at = 0;
   for (let k = 0; k < count; k++) {
-    if (cv.getUint32(at, true) !== CENTRAL_SIG) throw new SdqError('BAD_FORMAT', `${path}: broken central directory entry ${k}`);
+    if (at + 46 > cdSize || cv.getUint32(at, true) !== CENTRAL_SIG) throw new SdqError('BAD_FORMAT', `${path}: broken central directory entry ${k}`);
     const method = cv.getUint16(at + 10, true);
+    const crc = cv.getUint32(at + 16, true);
     let compressedSize = cv.getUint32(at + 20, true);
     let size = cv.getUint32(at + 24, true);
     const nameLen = cv.getUint16(at + 28, true);
@@ -97,7 +119,17 @@ async function readCentralDirectory(fh: FileHandle, fileSize: number, path: stri
     at = extraEnd + commentLen;
     if (fileName.endsWith('/')) continue;
     const name = fileName.endsWith('.npy') ? fileName.slice(0, -4) : fileName;
-    members.push({ name, method, compressedSize, size, localHeaderOffset });
+    if (!ARRAY_NAME.test(name)) {
+      throw new SdqError('BAD_FORMAT', `${path}: member ${JSON.stringify(fileName)} is not a plain array name (letters, digits, _ and dots); refusing the archive`);
+    }
+    if (method === STORED && compressedSize !== size) {
+      throw new SdqError('BAD_FORMAT', `${path}: member '${name}' is stored uncompressed but declares ${sizeText(size)} of data and ${sizeText(compressedSize)} in the archive; the archive is corrupt or hostile`);
+    }
+    // A member's header and data lie before the central directory; larger claims are lies that would make us allocate.
+    if (localHeaderOffset + 30 + compressedSize > cdOffset) {
+      throw new SdqError('BAD_FORMAT', `${path}: member '${name}' claims ${compressedSize} compressed bytes at offset ${localHeaderOffset}, which does not fit before the central directory at ${cdOffset}`);
+    }
+    members.push({ name, method, compressedSize, size, crc32: crc, localHeaderOffset });
   }
   return members;
 }
@@ -112,9 +144,10 @@ export class NpzArchive {
     private readonly fh: FileHandle,
     readonly members: readonly NpzMember[],
     private readonly byName: ReadonlyMap<string, NpzMember>,
+    private readonly maxArrayBytes: number,
   ) {}
 
-  static async open(path: string): Promise<NpzArchive> {
+  static async open(path: string, options: NpzReadOptions = {}): Promise<NpzArchive> {
     let fh: FileHandle;
     try {
       fh = await open(path, 'r');
@@ -124,7 +157,7 @@ export class NpzArchive {
     try {
       const { size } = await fh.stat();
       const members = await readCentralDirectory(fh, size, path);
-      return new NpzArchive(path, fh, members, new Map(members.map((m) => [m.name, m])));
+      return new NpzArchive(path, fh, members, new Map(members.map((m) => [m.name, m])), options.maxArrayBytes ?? DEFAULT_MAX_ARRAY_BYTES);
     } catch (e) {
       await fh.close();
       throw e;
@@ -140,24 +173,81 @@ export class NpzArchive {
     return this.byName.has(name);
   }
 
-  /** Read and decode one array. */
+  /**
+   * Read and decode one array. Before inflating anything the member's sizes are checked against each other (central
+   * directory, local header, the .npy header's shape x itemsize) and against `maxArrayBytes`; inflation stops at the
+   * declared size, so a compression bomb costs at most that much memory.
+   */
   async read(name: string): Promise<CalibTensor> {
     const m = this.byName.get(name);
     if (!m) {
       const some = this.names.slice(0, 8).join(', ');
       throw new SdqError('NOT_FOUND', `${this.path}: no array '${name}' (it has ${this.members.length}: ${some}${this.members.length > 8 ? ', ...' : ''})`);
     }
+    const where = `${this.path}: member '${name}'`;
+    if (m.method !== STORED && m.method !== DEFLATED) {
+      throw new SdqError('UNSUPPORTED', `${where} uses zip compression method ${m.method}; only stored (0) and deflated (8) are supported`);
+    }
+    if (m.size > this.maxArrayBytes) {
+      throw new SdqError('BAD_FORMAT', `${where} declares ${sizeText(m.size)} inflated (${sizeText(m.compressedSize)} compressed), over the ${sizeText(this.maxArrayBytes)} limit for one array; store calibration data one sample per array (sample_0, sample_1, ...) or raise maxArrayBytes`);
+    }
+    const dataStart = await this.checkLocalHeader(m, where);
+    // The compressed bytes are bounded by the file (checked when the archive was opened); the inflated size is not.
+    const packed = await readAt(this.fh, dataStart, m.compressedSize, this.path);
+    const npy = this.npySizeFromHeader(m, packed, where);
+    if (npy.size !== m.size) {
+      throw new SdqError('BAD_FORMAT', `${where}: its .npy header (${npy.what}) makes ${sizeText(npy.size)} but the zip directory declares ${sizeText(m.size)}; the archive is corrupt or hostile`);
+    }
+    const bytes = m.method === STORED ? packed : inflateBounded(packed, m.size, where);
+    if (crc32(bytes) !== m.crc32) throw new SdqError('BAD_FORMAT', `${where}: CRC-32 mismatch (the archive is corrupt)`);
+    return decodeNpy(bytes, `${this.path}:${name}.npy`);
+  }
+
+  /** The local header must agree with the central directory (name, sizes); returns where the member's data starts. */
+  private async checkLocalHeader(m: NpzMember, where: string): Promise<number> {
     const local = await readAt(this.fh, m.localHeaderOffset, 30, this.path);
     const lv = new DataView(local.buffer);
-    if (lv.getUint32(0, true) !== LOCAL_SIG) throw new SdqError('BAD_FORMAT', `${this.path}: broken local header for '${name}'`);
-    const dataStart = m.localHeaderOffset + 30 + lv.getUint16(26, true) + lv.getUint16(28, true);
-    const packed = await readAt(this.fh, dataStart, m.compressedSize, this.path);
-    let bytes: Uint8Array;
-    if (m.method === STORED) bytes = packed;
-    else if (m.method === DEFLATED) bytes = inflateRawSync(packed);
-    else throw new SdqError('UNSUPPORTED', `${this.path}: member '${name}' uses zip compression method ${m.method}; only stored (0) and deflated (8) are supported`);
-    if (bytes.length !== m.size) throw new SdqError('BAD_FORMAT', `${this.path}: member '${name}' inflated to ${bytes.length} bytes, ${m.size} expected`);
-    return decodeNpy(bytes, `${this.path}:${name}.npy`);
+    if (lv.getUint32(0, true) !== LOCAL_SIG) throw new SdqError('BAD_FORMAT', `${where}: broken local header`);
+    const flags = lv.getUint16(6, true);
+    const nameLen = lv.getUint16(26, true);
+    const extraLen = lv.getUint16(28, true);
+    const dataStart = m.localHeaderOffset + 30 + nameLen + extraLen;
+    if (flags & DATA_DESCRIPTOR_FLAG) return dataStart;
+    let compressedSize = lv.getUint32(18, true);
+    let size = lv.getUint32(22, true);
+    if (compressedSize === 0xffffffff || size === 0xffffffff) {
+      const extra = await readAt(this.fh, m.localHeaderOffset + 30 + nameLen, extraLen, this.path);
+      const ev = new DataView(extra.buffer);
+      for (let e = 0; e + 4 <= extraLen; e += 4 + ev.getUint16(e + 2, true)) {
+        if (ev.getUint16(e, true) !== 0x0001) continue;
+        // Local ZIP64 extra: uncompressed then compressed size, each only when its 32-bit slot is 0xFFFFFFFF.
+        let f = e + 4;
+        if (size === 0xffffffff && f + 8 <= extraLen) { size = u64(ev, f); f += 8; }
+        if (compressedSize === 0xffffffff && f + 8 <= extraLen) compressedSize = u64(ev, f);
+      }
+    }
+    if (size !== m.size || compressedSize !== m.compressedSize) {
+      throw new SdqError('BAD_FORMAT', `${where}: local header declares ${sizeText(size)} (${sizeText(compressedSize)} compressed), the central directory ${sizeText(m.size)} (${sizeText(m.compressedSize)} compressed); the archive is corrupt or hostile`);
+    }
+    return dataStart;
+  }
+
+  /** Total .npy bytes (header + shape x itemsize) that the member's .npy header announces, from its first compressed bytes. */
+  private npySizeFromHeader(m: NpzMember, packed: Uint8Array, where: string): { size: number; what: string } {
+    const prefix = packed.subarray(0, HEADER_PREFIX_BYTES);
+    let head: Uint8Array = prefix;
+    if (m.method === DEFLATED) {
+      try {
+        // Z_SYNC_FLUSH: give what this prefix inflates to instead of failing on the missing rest of the stream.
+        head = inflateRawSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      } catch (e) {
+        throw new SdqError('BAD_FORMAT', `${where}: its deflate data is corrupt (${(e as Error).message})`, { cause: e });
+      }
+    }
+    const header = parseNpyHeader(head, `${this.path}:${m.name}.npy`);
+    const count = shapeSize(header.shape);
+    const what = `shape [${header.shape.join(', ')}] ${header.info.name}`;
+    return { size: header.dataOffset + (Number.isSafeInteger(count) ? byteSize(header.info.type, count) : Infinity), what };
   }
 
   async close(): Promise<void> {
@@ -165,14 +255,29 @@ export class NpzArchive {
   }
 }
 
+/** Inflates a raw deflate stream that must give exactly `size` bytes; output past `size` stops it (bomb guard). */
+function inflateBounded(packed: Uint8Array, size: number, where: string): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = inflateRawSync(packed, { maxOutputLength: Math.max(1, size) });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SdqError('BAD_FORMAT', `${where} inflates past its declared ${sizeText(size)} (${sizeText(packed.length)} compressed): a compression bomb or a corrupt archive; stopped there`, { cause: e });
+    }
+    throw new SdqError('BAD_FORMAT', `${where}: its deflate data is corrupt (${(e as Error).message})`, { cause: e });
+  }
+  if (bytes.length !== size) throw new SdqError('BAD_FORMAT', `${where} inflated to ${sizeText(bytes.length)}, ${sizeText(size)} declared`);
+  return bytes;
+}
+
 /** Open an .npz archive for member-by-member reading (bounded memory). */
-export function openNpz(path: string): Promise<NpzArchive> {
-  return NpzArchive.open(path);
+export function openNpz(path: string, options: NpzReadOptions = {}): Promise<NpzArchive> {
+  return NpzArchive.open(path, options);
 }
 
 /** Read every array of an .npz archive (stored or deflated members) into memory. */
-export async function readNpz(path: string): Promise<Record<string, CalibTensor>> {
-  const archive = await openNpz(path);
+export async function readNpz(path: string, options: NpzReadOptions = {}): Promise<Record<string, CalibTensor>> {
+  const archive = await openNpz(path, options);
   try {
     const out: Record<string, CalibTensor> = {};
     for (const name of archive.names) out[name] = await archive.read(name);
@@ -204,6 +309,7 @@ export class NpzWriter {
 
   async add(name: string, tensor: CalibTensor): Promise<void> {
     if (this.names.has(name)) throw new SdqError('INVALID_ARGUMENT', `${this.path}: array '${name}' written twice`);
+    if (!ARRAY_NAME.test(name)) throw new SdqError('INVALID_ARGUMENT', `${this.path}: array name ${JSON.stringify(name)} is not letters, digits, _ and dots; readers refuse such names`);
     this.names.add(name);
     const data = encodeNpy(tensor);
     const fileName = new TextEncoder().encode(`${name}.npy`);

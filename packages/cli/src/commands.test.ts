@@ -11,6 +11,7 @@ import { COMMANDS } from './commands/index.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const tiny = path.join(root, 'fixtures/models/tiny-sd');
 const shapes = path.join(root, 'fixtures/models/shapes-sd');
+const tinySdxl = path.join(root, 'fixtures/models/tiny-sdxl');
 
 let work: string;
 beforeAll(async () => {
@@ -36,7 +37,8 @@ async function listTree(dir: string): Promise<string[]> {
 
 function expectOneLineError(r: { code: number; stderr: string }, code: number, pattern: RegExp): void {
   expect(r.code).toBe(code);
-  const lines = r.stderr.split('\n').filter((l) => l.length > 0 && !/: (\d+ steps?\.\.\.|done \d+\/\d+)/.test(l));
+  // progress lines and warnings (e.g. tiny-sd's random weights) are not part of the error
+  const lines = r.stderr.split('\n').filter((l) => l.length > 0 && !/: (\d+ steps?\.\.\.|done \d+\/\d+)|^sdq [a-z ]+: warning: /.test(l));
   expect(lines).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
   expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -66,7 +68,7 @@ describe('usage errors exit 2 with one line', () => {
     [['generate', tiny, '--scheduler', 'magic'], /^sdq generate: --scheduler must be one of ddim, /],
     [['convert', tiny, path.join(os.tmpdir(), 'x')], /^sdq convert: missing --to fp16/],
     [['convert', tiny, path.join(os.tmpdir(), 'x'), '--to', 'fp32'], /^sdq convert: --to fp32 changes nothing by itself; add --fuse-attention/],
-    [['calibrate', tiny, '--out', 'x'], /^sdq calibrate: missing --prompts/],
+    [['calibrate', tiny, '--prompts', 'p.txt'], /^sdq calibrate: missing --out/],
     [['build', tiny], /^sdq build: missing --precision fp32\|fp16\|int8/],
     [['fixture', 'create', '--preset', 'huge', '--out', 'x'], /^sdq fixture create: --preset must be one of tiny, small/],
     [['inspect'], /^sdq inspect: missing <model.onnx \| model dir>/],
@@ -181,6 +183,16 @@ describe('commands that work', () => {
     expectOneLineError(await runSdq(['fixture', 'create', '--preset', 'tiny', '--out', out]), 1, /already exists; choose a new --out or pass --force/);
   });
 
+  it('fixture create --preset tiny-sdxl writes an SDXL dir that sdq generate runs', async () => {
+    const out = path.join(work, 'fixture-tiny-sdxl');
+    const r = await runSdq(['fixture', 'create', '--preset', 'tiny-sdxl', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/tiny-sdxl preset, .* text encoder 2 1\.6M/);
+    const g = await runSdq(['generate', out, '--prompt', 'a cat', '--steps', '2', '--size', '32x32', '--out', path.join(work, 'xl-fixture.png'), '--json']);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ family: 'sdxl', width: 32, height: 32 });
+  });
+
   it('bench on tiny-sd (1 run, 2 steps, 64x64): --json report shape, report files, cache reused on the second run', async () => {
     const cache = path.join(work, 'bench-cache');
     const report = path.join(work, 'bench-report');
@@ -211,7 +223,7 @@ describe('commands that work', () => {
 
     const again = await runSdq(argv.filter((a) => a !== '--json'));
     expect(again.code).toBe(0);
-    expect(again.stdout).toMatch(/^precision +mean ms +speed-up +median ms +p90 ms +UNet ms\/step +size +PSNR dB +SSIM +max abs diff +fidelity$/m);
+    expect(again.stdout).toMatch(/^precision +mean ms +speed-up +median ms +p90 ms +UNet ms\/step +size +PSNR dB +SSIM +max abs diff +fidelity +colour$/m);
     expect(again.stdout).toMatch(/note: reused FP16 and INT8 model dir\(s\)/);
     // how the INT8 dir was made is reported on reuse too: calibration and the measured float components
     expect(again.stdout).toMatch(/note: INT8: UNet calibrated \(\w+\) on \d+ UNet input sets/);
@@ -226,5 +238,21 @@ describe('commands that work', () => {
     expect(third.code).toBe(0);
     expect(third.stdout).toMatch(/note: reused INT8 model dir\(s\)/);
     expect(JSON.parse(await fs.readFile(stampFile, 'utf8')).layout).toBe(MADE_DIR_LAYOUT);
+  });
+
+  it('generate and bench on tiny-sdxl: SDXL family, both text encoders converted and timed for the INT8 dir', async () => {
+    const png = path.join(work, 'xl.png');
+    const g = await runSdq(['generate', tinySdxl, '--prompt', 'a cat', '--steps', '2', '--size', '64x32', '--out', png, '--json']);
+    expect(g.code).toBe(0);
+    expect(JSON.parse(g.stdout)).toMatchObject({ ok: true, family: 'sdxl', width: 64, height: 32 });
+    const cache = path.join(work, 'bench-cache-xl');
+    const r = await runSdq(['bench', tinySdxl, '--runs', '1', '--warmup', '0', '--steps', '2', '--size', '32x32', '--calibration-samples', '4', '--calibration-steps', '2', '--cache', cache, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.report.precisions.map((p: { precision: string }) => p.precision)).toEqual(['fp32', 'fp16', 'int8']);
+    expect(j.report.precisions[1].quality.ssim).toBeGreaterThan(0.9);
+    const tree = await listTree(cache);
+    expect(tree).toEqual(expect.arrayContaining([path.join('fp16', 'text_encoder_2', 'model.onnx'), path.join('fp16', 'tokenizer_2', 'vocab.json'), path.join('int8', 'text_encoder_2', 'model.onnx')]));
+    expect(j.report.notes.join('\n')).toMatch(/text encoder 2 FP(32|16)/);
   });
 });

@@ -33,6 +33,11 @@ export function oneLine(message: string): string {
   return message.replace(/;?\s*\n\s*/g, '; ').trim();
 }
 
+/** With --json every failure is also one JSON document on stdout (usage errors too), so scripts always get one. */
+function printJsonError(io: CliIo, code: string, message: string): void {
+  io.stdout(`${JSON.stringify({ ok: false, error: { code, message } })}\n`);
+}
+
 function findCommand(commands: readonly Command[], argv: readonly string[]): { command: Command; rest: string[] } | undefined {
   for (const command of commands) {
     const words = command.name.split(' ');
@@ -63,7 +68,9 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   if (!found) {
     const group = commands.filter((c) => c.name.startsWith(`${argv[0]} `));
     const hint = group.length > 0 ? `; did you mean ${group.map((c) => `"sdq ${c.name}"`).join(' or ')}?` : '; run "sdq --help" for the list';
-    io.stderr(`sdq: unknown command "${argv.join(' ').slice(0, 60)}"${hint}\n`);
+    const message = `unknown command "${argv.filter((a) => a !== '--json').join(' ').slice(0, 60)}"${hint}`;
+    io.stderr(`sdq: ${message}\n`);
+    if (argv.includes('--json')) printJsonError(io, 'USAGE', message);
     return 2;
   }
   const { command, rest } = found;
@@ -90,7 +97,9 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
   } catch (err) {
     progress.end();
     if (err instanceof UsageError) {
-      io.stderr(`sdq ${command.name}: ${oneLine(err.message)} (see "sdq ${command.name} --help")\n`);
+      const message = `${oneLine(err.message)} (see "sdq ${command.name} --help")`;
+      io.stderr(`sdq ${command.name}: ${message}\n`);
+      if (json) printJsonError(io, 'USAGE', message);
       return 2;
     }
     const known = isSdqError(err);
@@ -98,7 +107,7 @@ export async function runCli(argv: readonly string[], io: CliIo, commands: reado
       ? oneLine(err.message)
       : `unexpected error: ${oneLine(String((err as Error)?.message ?? err)).slice(0, 300)}; rerun with --debug for the stack trace`;
     io.stderr(`sdq ${command.name}: ${message}\n`);
-    if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code: known ? err.code : 'INTERNAL', message } })}\n`);
+    if (json) printJsonError(io, known ? err.code : 'INTERNAL', message);
     if (debug && err instanceof Error && err.stack) {
       io.stderr(`${err.stack}\n`);
       const cause = (err as { cause?: unknown }).cause;

@@ -32,6 +32,7 @@ export function renderBar(event: ProgressEvent, elapsedMs: number, columns: numb
 export function createProgress(io: CliIo, options: { quiet?: boolean; now?: () => number } = {}): ProgressReporter {
   const now = options.now ?? (() => performance.now());
   let task: string | undefined;
+  let last: ProgressEvent | undefined;
   let started = 0;
   let open = false;
   let lastDraw = 0;
@@ -40,16 +41,22 @@ export function createProgress(io: CliIo, options: { quiet?: boolean; now?: () =
     if (open && io.stderrIsTty) io.stderr('\n');
     open = false;
     task = undefined;
+    last = undefined;
   };
 
   const report = ((event: ProgressEvent) => {
     if (options.quiet) return;
     if (event.task !== task) {
+      // Tasks run one after another: a new one means the previous has finished, even when its producer reported only
+      // its start (e.g. "quantize read 0/1" before "quantize quantize 0/1"). Show it finished, not stuck at 0/1.
+      const previous = last;
+      if (previous && previous.done < previous.total) report({ ...previous, done: previous.total });
       end();
       task = event.task;
       started = now();
       if (!io.stderrIsTty) io.stderr(`${event.task}: ${event.total} ${event.total === 1 ? 'step' : 'steps'}...\n`);
     }
+    last = event;
     const elapsed = now() - started;
     const finished = event.done >= event.total;
     if (io.stderrIsTty) {

@@ -73,6 +73,13 @@ describe('writeModel', () => {
     expect(Buffer.compare(readFileSync(inline), Buffer.from(encodeModel(m)))).toBe(0);
   });
 
+  it('into a missing folder says the folder is missing (not that the model is not found) and leaves nothing', async () => {
+    const m = await readModel(UNET);
+    const missing = join(tmp, 'no-such-dir');
+    await expect(writeModel(m, join(missing, 'unet.onnx'), { externalData: true })).rejects.toThrow(`its folder ${missing} does not exist; create it first`);
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
   it('re-encodes a lazily read model into the same folder layout from sourceDir', async () => {
     const m = await readModel(UNET, { externalData: 'lazy' });
     const out = join(tmp, 'model.onnx');

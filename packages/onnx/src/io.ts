@@ -29,6 +29,7 @@ export interface ReadModelOptions {
 
 function ioError(path: string, e: unknown, doing: string): SdqError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT' && doing === 'writing') return new SdqError('NOT_FOUND', `cannot write ${path}: its folder ${dirname(path)} does not exist; create it first`, { cause: e });
   if (code === 'ENOENT') return new SdqError('NOT_FOUND', `${path} not found; check the path to the model`, { cause: e });
   if (code === 'EISDIR') return new SdqError('INVALID_ARGUMENT', `${path} is a folder; pass the .onnx file (or use readModelDir for a model folder)`, { cause: e });
   if (code === 'ERR_FS_FILE_TOO_LARGE') return new SdqError('BAD_FORMAT', `${path} is over 2 GiB, which no protobuf reader accepts; large models must keep their weights in external data`, { cause: e });

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { benchmark } from './benchmark.js';
 import type { GenerateParams, Generator, OpenGenerator } from './generator.js';
 import { readPromptLanguage } from './fidelity.js';
-import { squareImage } from './testing.js';
+import { shapeImage, squareImage } from './testing.js';
 
 const models = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/models');
 const shapes = path.join(models, 'shapes-sd');
@@ -19,10 +19,10 @@ function fakeOpen(calls: string[]): OpenGenerator {
       async generate(p: GenerateParams) {
         calls.push(`${precision}:${p.prompt}:${p.steps}`);
         const offset = precision === 'int8' ? 10 : 0;
-        const img = p.prompt.includes('red circle') ? squareImage(16, [220 - offset, 30, 30], [40, 70, 220]) : squareImage(16, [30, 30, 30], [30, 30, 30]);
+        const img = p.prompt.includes('red circle') ? shapeImage(16, 'circle', [220 - offset, 30, 30], [40, 70, 220]) : squareImage(16, [30, 30, 30], [30, 30, 30]);
         return {
           image: img,
-          timings: { totalMs: ms, tokenizerMs: 1, textEncoderMs: 4, unetMs: ms - 20, schedulerMs: 1, vaeDecoderMs: 13, unetCalls: p.steps },
+          timings: { totalMs: ms, tokenizerMs: 1, textEncoderMs: 4, unetMs: ms - 20, schedulerMs: 1, vaeDecoderMs: 13, unetCalls: p.steps ?? 0 },
         };
       },
       async dispose() {
@@ -79,7 +79,7 @@ describe('benchmark (fake generator)', () => {
     expect(report.precisions[0].quality).toBeNull();
     expect(report.precisions[1].quality?.psnr).toBeNull();
     expect(report.precisions[2].quality?.maxAbsDiff).toBeCloseTo(10 / 255, 6);
-    expect(report.precisions.map((p) => p.fidelity?.faithful)).toEqual([1, 1, 1]);
+    expect(report.precisions.map((p) => [p.fidelity?.faithful, p.fidelity?.colourFaithful])).toEqual([[1, 1], [1, 1], [1, 1]]);
     expect(report.precisions[0].modelBytes).toBeGreaterThan(1_000_000);
     expect(images.size).toBe(3);
     expect(fidelityImages.get('int8')).toHaveLength(2);

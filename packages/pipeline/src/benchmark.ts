@@ -1,6 +1,7 @@
 // benchmark(): FP32 / FP16 / INT8 side by side — latency (interleaved runs, fixed seed), per-stage times,
 // quality against the FP32 image, prompt fidelity over a prompt set.
 import { SdqError } from '@sdq/quant';
+import type { Device } from '@sdq/diffusion';
 import type { RgbImage } from './image.js';
 import type { BenchmarkReport, FidelityResult, Precision, PrecisionResult, StageTimes } from './types.js';
 import type { Generation, Generator, OpenGenerator } from './generator.js';
@@ -31,6 +32,8 @@ export interface BenchmarkOptions {
   warmup?: number;
   runs?: number;
   threads?: number;
+  /** Where every precision runs (default cpu); the report names it and the GPU. */
+  device?: Device;
   /** Judge prompt fidelity over these prompts (models with a prompt language, e.g. shapes-sd). */
   fidelity?: { prompts: readonly string[]; steps: number; language: PromptLanguage };
   /**
@@ -98,7 +101,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
   }
   const params = {
     prompt: options.prompt,
-    negativePrompt: options.negativePrompt ?? '',
+    negativePrompt: options.negativePrompt,
     steps,
     guidance,
     seed,
@@ -109,7 +112,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
   const states: PrecisionState[] = options.models.map((model) => ({ model, loadMs: 0, timed: [], fidelityImages: [], fidelity: null }));
   const open = async (s: PrecisionState): Promise<Generator> => {
     const t0 = performance.now();
-    s.generator = await options.openGenerator(s.model.dir, { scheduler, threads });
+    s.generator = await options.openGenerator(s.model.dir, { scheduler, threads, ...(options.device !== undefined && { device: options.device }) });
     s.loadMs = performance.now() - t0;
     return s.generator;
   };
@@ -153,9 +156,9 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
         const v = judgeFidelity(g.image, prompt, f.language);
         if (!v) throw new SdqError('INVALID_ARGUMENT', `fidelity prompt "${prompt}" is not in the model's prompt language ("a COLOUR SHAPE on a COLOUR background"); fix the prompt list`);
         verdicts.push(v);
-        progress({ task: `fidelity ${s.model.precision.toUpperCase()}`, done: ++i, total: f.prompts.length, detail: v.faithful ? 'ok' : 'MISS' });
+        progress({ task: `fidelity ${s.model.precision.toUpperCase()}`, done: ++i, total: f.prompts.length, detail: v.faithful ? 'ok' : v.colourFaithful ? `MISS shape reads as ${v.shape ?? 'no shape'}` : 'MISS colours' });
       }
-      s.fidelity = { faithful: verdicts.filter((v) => v.faithful).length, total: verdicts.length, steps: f.steps, verdicts };
+      s.fidelity = { faithful: verdicts.filter((v) => v.faithful).length, colourFaithful: verdicts.filter((v) => v.colourFaithful).length, total: verdicts.length, steps: f.steps, verdicts };
     }
     if (interleave && options.fidelity) for (const s of states) await runFidelity(s);
   } finally {
@@ -194,7 +197,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
     createdAt: new Date().toISOString(),
     model: options.modelName,
     prompt: params.prompt,
-    negativePrompt: params.negativePrompt,
+    negativePrompt: params.negativePrompt ?? '',
     seed,
     steps,
     scheduler,
@@ -204,7 +207,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
     warmup,
     runs,
     threads,
-    machine: machineInfo(options.onnxruntimeVersion),
+    machine: machineInfo(options.onnxruntimeVersion, options.device ?? 'cpu'),
     totalMs: performance.now() - started,
     precisions: results,
     notes: [...(options.notes ?? [])],

@@ -47,14 +47,16 @@ async function overInputs<T>(npzPath: string, use: (reader: Awaited<ReturnType<t
 }
 
 /** A calibrator for one model, onnxruntime thread count and range method (what its loaded sessions depend on). */
-export function openShardCalibrator(modelDir: string, settings: Pick<CalibrationSettings, 'threads' | 'method'>): ShardCalibrator {
+export function openShardCalibrator(modelDir: string, settings: Pick<CalibrationSettings, 'threads' | 'method' | 'device'>): ShardCalibrator {
   let capture: Promise<CalibrationCapture> | undefined;
   let passes: Promise<CalibrationPasses> | undefined;
   const openPasses = () => (passes ??= openCalibrationPasses(calibratedUnet(modelDir), { ...calibrationRangeOptions(settings), keepSessions: true }));
   return {
     async capture(run, generations, npzPath) {
-      if (run.threads !== settings.threads) throw new SdqError('INVALID_ARGUMENT', `this calibrator runs ${settings.threads} onnxruntime threads, the shard asks for ${run.threads}`);
-      capture ??= openCalibrationCapture(modelDir, settings.threads);
+      if (run.threads !== settings.threads || run.device !== settings.device) {
+        throw new SdqError('INVALID_ARGUMENT', `this calibrator runs ${settings.threads} onnxruntime threads on ${settings.device ?? 'cpu'}, the shard asks for ${run.threads} on ${run.device ?? 'cpu'}`);
+      }
+      capture ??= openCalibrationCapture(modelDir, settings.threads, settings.device);
       const r = await (await capture).capture(npzPath, { ...run, generations });
       return { sets: r.sets };
     },

@@ -21,11 +21,15 @@ export function ioError(err: unknown, target: string, action: string): SdqError 
     : code === 'ENOSPC' ? 'no space left on the device; free some space or choose another disk'
     : code === 'EROFS' ? 'the file system is read-only; choose a writable location'
     : code === 'ENOTDIR' || code === 'EEXIST' ? 'a parent of the path is a file, not a directory; choose another path'
+    : code === 'EISDIR' ? 'it is a directory; pass a file path (e.g. inside that directory)'
     : `${code ?? 'unknown error'}: ${(err as Error | undefined)?.message ?? String(err)}`;
   return new SdqError('IO_ERROR', `cannot ${action} ${target}: ${why}`, { cause: err });
 }
 
-/** Fail early, before any work, when `target`'s parent directory is not writable. */
+/**
+ * Fail early, before any work, when `target`'s parent directory is not writable. Permission bits are not enough
+ * (root passes every access check; /proc and /sys take no new files): a probe file is created there and removed.
+ */
 export async function assertWritableParent(target: string): Promise<void> {
   const parent = path.dirname(path.resolve(target));
   try {
@@ -35,6 +39,26 @@ export async function assertWritableParent(target: string): Promise<void> {
   } catch (err) {
     throw ioError(err, target, 'write');
   }
+  const probe = tempSibling(path.resolve(target), 'probe');
+  try {
+    await (await fs.open(probe, 'wx')).close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    // The parent exists (checked above): ENOENT here means its file system takes no new files.
+    if (code === 'ENOENT') throw new SdqError('IO_ERROR', `cannot write ${target}: ${parent} does not accept new files (a virtual or special file system); choose another path`, { cause: err });
+    throw ioError(err, target, 'write');
+  }
+  await fs.rm(probe, { force: true });
+}
+
+/**
+ * Fail early when `target` cannot be written as a file: it is an existing directory (the error suggests
+ * `<target>/<exampleName>`), or its parent is not writable.
+ */
+export async function ensureWritableFile(target: string, exampleName = 'image.png'): Promise<void> {
+  const st = await fs.stat(target).catch(() => undefined);
+  if (st?.isDirectory()) throw new SdqError('IO_ERROR', `cannot write ${target}: it is a directory; pass a file path such as ${path.join(target, exampleName)}`);
+  await ensureWritableParent(target);
 }
 
 /** Create `target`'s parent directories if needed, then check it is writable (one-line IO_ERROR otherwise). */

@@ -1,14 +1,21 @@
 // The seam between the benchmark and @sdq/diffusion: one text-to-image call with per-stage timings.
+import type { Device } from '@sdq/diffusion';
 import type { RgbImage } from './image.js';
 
+/** One text-to-image call; what is left out takes @sdq/diffusion's defaults. */
 export interface GenerateParams {
   prompt: string;
-  negativePrompt: string;
-  steps: number;
-  guidance: number;
-  seed: number;
-  width: number;
-  height: number;
+  /** Left out: "" for SD 1.x/2.x, zero embeddings for SDXL (force_zeros_for_empty_prompt), as in diffusers. */
+  negativePrompt?: string;
+  /** Default 25. */
+  steps?: number;
+  /** Classifier-free guidance scale; default 7.5. */
+  guidance?: number;
+  /** Default 0. */
+  seed?: number;
+  /** Default: the UNet's sample size x 8 (512 for SD 1.x). */
+  width?: number;
+  height?: number;
   /** Called after each denoising step (1-based). */
   onStep?: (step: number, total: number) => void;
 }
@@ -39,4 +46,5 @@ export interface Generator {
   dispose(): Promise<void>;
 }
 
-export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number }) => Promise<Generator>;
+/** `device`: where the sessions run (default cpu); see @sdq/diffusion's Device. */
+export type OpenGenerator = (modelDir: string, options: { scheduler: string; threads: number; device?: Device }) => Promise<Generator>;

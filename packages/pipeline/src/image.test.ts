@@ -5,7 +5,7 @@ import { squareImage } from './testing.js';
 describe('PNG encoder', () => {
   it('round-trips through pngjs pixel for pixel', () => {
     const img = squareImage(13, [220, 30, 30], [40, 70, 220], 0.5);
-    const png = PNG.sync.read(encodePng(img));
+    const png = PNG.sync.read(Buffer.from(encodePng(img)));
     expect([png.width, png.height]).toEqual([13, 13]);
     const rgb = toUint8(img);
     for (let i = 0; i < 13 * 13; i++) {

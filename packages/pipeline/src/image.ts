@@ -38,7 +38,7 @@ function chunk(type: string, body: Uint8Array): Buffer {
 }
 
 /** Encode an 8-bit RGB PNG (PNG spec: IHDR, filter type 0 per row, zlib IDAT, IEND). */
-export function encodePng(img: RgbImage): Buffer {
+export function encodePng(img: RgbImage): Uint8Array {
   assertRgbImage(img, 'to encode');
   const px = toUint8(img);
   const stride = img.width * 3;

@@ -1,5 +1,10 @@
-import { DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY } from '@sdq/calib';
-import { FAST_POLICY_MIN_LATENT, int8PolicyFor } from './int8.js';
+import { mkdtemp, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, openCalibrationData } from '@sdq/calib';
+import { FAST_POLICY_MIN_LATENT, captureCalibrationSet, int8PolicyFor, captureSchedule } from './int8.js';
+import { checkModelDir } from './model-dir.js';
 
 describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
   it.each([
@@ -17,5 +22,51 @@ describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
     expect(p.activationType).toBe('int8');
     expect(p.floatOutputNodes).toBe(FAST_UNET_INT8_POLICY.floatOutputNodes);
     expect(int8PolicyFor(16, { activationType: 'int8' }).floatOutputNodes).toBeUndefined();
+  });
+});
+
+describe('captureSchedule: which prompts calibration generates and which steps it keeps', () => {
+  it.each([
+    // prompts, steps, samples -> prompt indices, every k-th step
+    [8, 10, 40, [0, 1, 2, 3, 4, 5, 6, 7], 2], // the recipe: its 8 prompts, every 2nd step (as before)
+    [168, 10, 40, [0, 21, 42, 63, 84, 105, 126, 147], 2], // a long prompt file: 8 prompts spread through it, not 40 first steps of its first 40
+    [3, 10, 40, [0, 1, 2], 1], // fewer prompts than the sets need: all of them, every step
+    [8, 1, 4, [0, 2, 4, 6], 1], // one step per generation: one set each
+    [0, 10, 40, [], 1], // no prompts: nothing to generate
+  ])('%i prompts, %i steps, %i samples', (prompts, steps, samples, indices, every) => {
+    expect(captureSchedule(prompts, steps, samples)).toEqual({ promptIndices: indices, every });
+  });
+
+  it.each([[8, 10, 40], [168, 10, 40], [40, 20, 40], [100, 4, 16]])('%i prompts x %i steps, %i samples: every generation gives at least half its steps', (prompts, steps, samples) => {
+    const { promptIndices, every } = captureSchedule(prompts, steps, samples);
+    expect(Math.ceil(steps / every)).toBeGreaterThanOrEqual(Math.ceil(steps / 2));
+    expect(promptIndices.length * Math.ceil(steps / every)).toBeGreaterThanOrEqual(Math.min(samples, promptIndices.length * steps));
+  });
+});
+
+describe('captureCalibrationSet on SDXL (tiny-sdxl)', () => {
+  const tinySdxl = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures/models/tiny-sdxl');
+
+  it('captures the UNet\'s added conditions (text_embeds, time_ids) with every step, readable as calibration feeds', async () => {
+    const npz = path.join(await mkdtemp(path.join(tmpdir(), 'sdq-sdxl-cap-')), 'unet_inputs.npz');
+    const r = await captureCalibrationSet(tinySdxl, npz, { prompts: ['a cat on a sofa'], steps: 2, guidance: 5, samples: 2, seed: 1, width: 64, height: 64, threads: 1 });
+    expect(r.sets).toBe(2);
+    const reader = await openCalibrationData(npz);
+    const feeds = [];
+    for await (const f of reader) feeds.push(f);
+    await reader.close();
+    expect(Object.keys(feeds[0]).sort()).toEqual(['encoder_hidden_states', 'sample', 'text_embeds', 'time_ids', 'timestep']);
+    expect(feeds[0].encoder_hidden_states.dims).toEqual([2, 77, 64]);
+    expect(feeds[0].text_embeds.dims).toEqual([2, 32]);
+    // no negative prompt: force_zeros_for_empty_prompt zeroes the unconditional half, as diffusers does
+    expect(Array.from((feeds[0].text_embeds.data as Float32Array).subarray(0, 32)).every((v) => v === 0)).toBe(true);
+    expect(Array.from(feeds[0].time_ids.data as Float32Array)).toEqual([64, 64, 0, 0, 64, 64, 64, 64, 0, 0, 64, 64]);
+  });
+
+  it('checkModelDir reads the family and names a missing text_encoder_2', async () => {
+    expect((await checkModelDir(tinySdxl)).family).toBe('sdxl');
+    const dir = await mkdtemp(path.join(tmpdir(), 'sdq-sdxl-dir-'));
+    for (const c of ['model_index.json', 'text_encoder', 'unet', 'vae_decoder', 'tokenizer', 'tokenizer_2', 'scheduler']) await symlink(path.join(tinySdxl, c), path.join(dir, c));
+    await expect(checkModelDir(dir)).rejects.toThrow(/no text_encoder_2\/model.onnx, which its model_index.json \(an SDXL pipeline\) needs/);
   });
 });

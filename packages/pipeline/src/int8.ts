@@ -1,12 +1,13 @@
 // INT8: capture real UNet inputs from FP32 generations (@sdq/calib's capture over this package's generator),
 // calibrate, and write a QDQ UNet with @sdq/calib's quantizeUnet and its default policy.
+import type { Device } from '@sdq/diffusion';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
-  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, type GenerateWithUnetHook, type QdqPolicyLike,
-  type CollectRangesOptions, type RangesFile,
+  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, DEFAULT_UNET_METHOD_OPTIONS,
+  type GenerateWithUnetHook, type QdqPolicyLike, type CalibrationMethod, type MethodOptions, type CollectRangesOptions, type RangesFile,
 } from './calib-api.js';
 import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
 import type { ProgressListener } from './progress.js';
@@ -32,6 +33,18 @@ export interface Int8Recipe {
 }
 
 export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: DEFAULT_UNET_CALIBRATION_METHOD, seed: 1234 };
+
+/**
+ * The options each range method runs with wherever sdq calibrates (bench's recipe, sdq calibrate, sdq quantize
+ * --method): percentile as @sdq/calib's default (asymmetric 99.999th, 2048 bins: 26.1 dB on shapes-sd against
+ * 25.9 dB symmetric, docs/calibration.md); entropy with 2048 bins, because onnxruntime's default 128 bins equal its
+ * 128 quantized bins and leave the KL search one candidate, the MinMax range; minmax asymmetric.
+ */
+export const RECIPE_METHOD_OPTIONS: Readonly<Record<CalibrationMethod, MethodOptions>> = Object.freeze({
+  percentile: DEFAULT_UNET_METHOD_OPTIONS,
+  entropy: { numBins: 2048, numQuantizedBins: 128 },
+  minmax: { symmetric: false },
+});
 
 /**
  * What sdq calibrate calibrates: the tensors insertQdq reads under the default layout with no layer kept float, a
@@ -85,18 +98,33 @@ export interface CaptureOptions {
   width: number;
   height: number;
   threads: number;
+  /** Where the FP32 generations run (default cpu); statistics are collected on the CPU. */
+  device?: Device;
   onProgress?: ProgressListener;
 }
 
-/** The generations calibration runs: one per prompt, at most one per kept sample (more would only be thrown away). */
-export function calibrationGenerations(prompts: readonly string[], samples: number): string[] {
-  return prompts.slice(0, Math.max(1, Math.min(prompts.length, samples)));
+/**
+ * Which prompts calibration generates from and how often it keeps a step's UNet inputs. Each generation gives at least
+ * half of its steps (so the sets span the denoising trajectory: one set per generation would keep only the first,
+ * noisiest step), so there are at most ceil(samples / ceil(steps / 2)) generations; their prompts are spread evenly
+ * through the list (a file's first prompts are often one colour or subject). The recipe's 8 prompts at 10 steps and
+ * 40 samples: all 8 prompts, every 2nd step.
+ */
+export function captureSchedule(promptCount: number, steps: number, samples: number): { promptIndices: number[]; every: number } {
+  const generations = Math.min(promptCount, Math.max(1, Math.min(samples, Math.ceil(samples / Math.ceil(steps / 2)))));
+  const promptIndices = Array.from({ length: generations }, (_, j) => Math.floor((j * promptCount) / generations));
+  return { promptIndices, every: Math.max(1, Math.floor((generations * steps) / samples)) };
+}
+
+/** The prompts of the generations calibration runs (captureSchedule); scheduling them again keeps them as they are. */
+export function calibrationGenerations(prompts: readonly string[], steps: number, samples: number): string[] {
+  return captureSchedule(prompts.length, steps, samples).promptIndices.map((i) => prompts[i]!);
 }
 
 /**
  * The UNet steps calibration keeps, per generation: every k-th step counted over all generations in order
- * (k = floor(generations x steps / samples)), at most `samples` of them. A pure function of the counts, so any
- * subset of the generations (a queue shard) keeps exactly the steps the whole run keeps from them.
+ * (k = floor(generations x steps / samples), captureSchedule's), at most `samples` of them. A pure function of the
+ * counts, so any subset of the generations (a queue shard) keeps exactly the steps the whole run keeps from them.
  */
 export function keptCalibrationSteps(generations: number, steps: number, samples: number): number[][] {
   const every = Math.max(1, Math.floor((generations * steps) / samples));
@@ -121,20 +149,21 @@ export interface CalibrationCapture {
   dispose(): Promise<void>;
 }
 
-export async function openCalibrationCapture(modelDir: string, threads: number): Promise<CalibrationCapture> {
+export async function openCalibrationCapture(modelDir: string, threads: number, device?: Device): Promise<CalibrationCapture> {
   let step = 0;
   let keep = new Set<number>();
   let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
   const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
     threads,
+    ...(device !== undefined && { device }),
     onUnetInputs: (f) => {
       if (keep.has(step++)) hook?.(f);
     },
   });
   return {
     async capture(npzPath, options) {
-      const prompts = calibrationGenerations(options.prompts, options.samples);
+      const prompts = calibrationGenerations(options.prompts, options.steps, options.samples);
       const kept = keptCalibrationSteps(prompts.length, options.steps, options.samples).map((steps) => new Set(steps));
       const chosen = options.generations ?? prompts.map((_, g) => g);
       const generate: GenerateWithUnetHook = async (prompt, { index }, onUnetInputs) => {
@@ -142,7 +171,7 @@ export async function openCalibrationCapture(modelDir: string, threads: number):
         hook = onUnetInputs;
         step = 0;
         keep = kept[g] ?? new Set();
-        await generator.generate({ prompt, negativePrompt: '', steps: options.steps, guidance: options.guidance, seed: options.seed + g, width: options.width, height: options.height });
+        await generator.generate({ prompt, steps: options.steps, guidance: options.guidance, seed: options.seed + g, width: options.width, height: options.height });
       };
       const r = await captureUnetInputs(npzPath, chosen.map((g) => prompts[g]), generate, {
         onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
@@ -159,7 +188,7 @@ export async function captureCalibrationSet(
   npzPath: string,
   options: CaptureOptions & { generations?: readonly number[] },
 ): Promise<{ path: string; sets: number; generations: number }> {
-  const capture = await openCalibrationCapture(modelDir, options.threads);
+  const capture = await openCalibrationCapture(modelDir, options.threads, options.device);
   try {
     return await capture.capture(npzPath, options);
   } finally {
@@ -211,6 +240,7 @@ export async function quantizeUnetInt8(
   const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
     calibration: npz.path,
     method: recipe.method,
+    methodOptions: RECIPE_METHOD_OPTIONS[recipe.method],
     policy,
     rangesPath: path.join(calibDir, 'ranges.json'),
     calibrationJsonPath: path.join(calibDir, 'calibration.json'),
@@ -227,14 +257,18 @@ export async function quantizeUnetInt8(
 }
 
 export interface CalibrateOptions {
-  prompts: readonly string[];
-  method?: 'minmax' | 'percentile' | 'entropy';
+  /** Default: the recipe's calibration prompts (calibrationPrompts). */
+  prompts?: readonly string[];
+  /** Default: the recipe's (DEFAULT_INT8_RECIPE.method), with RECIPE_METHOD_OPTIONS. */
+  method?: CalibrationMethod;
   samples?: number;
   steps?: number;
   guidance?: number;
   seed?: number;
   size?: { width: number; height: number };
   threads?: number;
+  /** Where the capture generations run (default cpu). */
+  device?: Device;
   /** TensorRT version the calibration cache header is for (default 10.16: TensorRT 11 takes no `--calib`). */
   trtVersion?: string;
   onProgress?: ProgressListener;
@@ -243,20 +277,41 @@ export interface CalibrateOptions {
 /** The newest TensorRT whose trtexec still reads an INT8 calibration cache (`--calib`); 11.x is strongly typed only. */
 export const DEFAULT_CACHE_TRT_VERSION = '10.16';
 
+/** What a calibration dir records about its UNet and generations (CALIBRATED_FOR): sdq quantize checks and reads it. */
+export interface CalibratedFor {
+  unet: string;
+  sha256: string;
+  /** Size of the calibration generations: sdq quantize picks the recipe's layout for it (int8PolicyFor). */
+  width?: number;
+  height?: number;
+  method?: CalibrationMethod;
+}
+
+export async function readCalibratedFor(calibrationDir: string): Promise<CalibratedFor | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path.join(calibrationDir, CALIBRATED_FOR), 'utf8')) as CalibratedFor;
+  } catch {
+    return undefined; // not a dir from sdq calibrate
+  }
+}
+
 /** What one calibration computes, every default resolved: the same settings give the same ranges on any machine. */
 export interface CalibrationSettings extends Omit<CaptureOptions, 'prompts' | 'onProgress'> {
   /** The prompts of the generations run (calibrationGenerations of the prompts given). */
   prompts: string[];
-  method: 'minmax' | 'percentile' | 'entropy';
+  method: CalibrationMethod;
 }
 
 export async function resolveCalibrationSettings(modelDir: string, options: CalibrateOptions): Promise<CalibrationSettings> {
   const side = await defaultSize(modelDir);
   const samples = options.samples ?? DEFAULT_INT8_RECIPE.samples;
+  const steps = options.steps ?? DEFAULT_INT8_RECIPE.steps;
+  const prompts = options.prompts ?? (await calibrationPrompts(modelDir, {}));
   return {
-    prompts: calibrationGenerations(options.prompts, samples), method: options.method ?? 'minmax', samples,
-    steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
+    prompts: calibrationGenerations(prompts, steps, samples), method: options.method ?? DEFAULT_INT8_RECIPE.method, samples,
+    steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
     width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2,
+    ...(options.device !== undefined && { device: options.device }),
   };
 }
 
@@ -266,9 +321,14 @@ export async function resolveCalibrationSettings(modelDir: string, options: Cali
  */
 export function calibrationRangeOptions(settings: Pick<CalibrationSettings, 'method' | 'threads'>, onProgress?: ProgressListener): CollectRangesOptions {
   return {
-    method: settings.method, policy: CALIBRATED_TENSORS_POLICY, threads: settings.threads,
+    ...RECIPE_METHOD_OPTIONS[settings.method], method: settings.method, policy: CALIBRATED_TENSORS_POLICY, threads: settings.threads,
     onProgress: (done, total) => onProgress?.({ task: `collect ranges (${settings.method})`, done, total }),
   };
+}
+
+/** How many prompts a calibration was given: the caller's, or the recipe's (before captureSchedule picks from them). */
+export async function calibrationPromptCount(modelDir: string, options: Pick<CalibrateOptions, 'prompts'>): Promise<number> {
+  return (options.prompts ?? (await calibrationPrompts(modelDir, {}))).length;
 }
 
 /** The UNet whose ranges a calibration dir holds. */
@@ -280,10 +340,17 @@ export function calibratedUnet(modelDir: string): string {
  * Write ranges.json, calibrated-for.json, calibration.json and TensorRT's calibration.cache into `dir` (a temp dir
  * that becomes the output). Returns the file names.
  */
-export async function writeCalibrationFiles(dir: string, modelDir: string, ranges: RangesFile, trtVersion?: string): Promise<string[]> {
+export async function writeCalibrationFiles(
+  dir: string,
+  modelDir: string,
+  ranges: RangesFile,
+  settings: Pick<CalibrationSettings, 'width' | 'height' | 'method'>,
+  trtVersion?: string,
+): Promise<string[]> {
   await writeRangesJson(path.join(dir, 'ranges.json'), ranges);
-  const unet = calibratedUnet(modelDir);
-  await fs.writeFile(path.join(dir, CALIBRATED_FOR), `${JSON.stringify({ unet: path.resolve(unet), sha256: await sha256File(unet) }, null, 2)}\n`);
+  const unet = path.resolve(calibratedUnet(modelDir));
+  const calibratedFor: CalibratedFor = { unet, sha256: await sha256File(unet), width: settings.width, height: settings.height, method: settings.method };
+  await fs.writeFile(path.join(dir, CALIBRATED_FOR), `${JSON.stringify(calibratedFor, null, 2)}\n`);
   await writeCalibrationJson(path.join(dir, 'calibration.json'), ranges);
   // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
   const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
@@ -293,9 +360,15 @@ export async function writeCalibrationFiles(dir: string, modelDir: string, range
 
 /**
  * sdq calibrate: capture UNet inputs and compute activation ranges into `outDir`
- * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache).
+ * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache). With no options it calibrates
+ * exactly as the INT8 recipe does (same prompts, steps, samples, seed, size, method), so sdq quantize then gives
+ * the recipe's model.
  */
-export async function calibrateModelDir(modelDir: string, outDir: string, options: CalibrateOptions): Promise<{ outDir: string; sets: number; generations: number; tensors: number; files: string[] }> {
+export async function calibrateModelDir(
+  modelDir: string,
+  outDir: string,
+  options: CalibrateOptions = {},
+): Promise<{ outDir: string; sets: number; generations: number; tensors: number; method: CalibrationMethod; prompts: number; files: string[] }> {
   const settings = await resolveCalibrationSettings(modelDir, options);
   return writeDirAtomic(outDir, async (tmp) => {
     const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), { ...settings, onProgress: options.onProgress });
@@ -306,8 +379,8 @@ export async function calibrateModelDir(modelDir: string, outDir: string, option
     } finally {
       await reader.close();
     }
-    const written = await writeCalibrationFiles(tmp, modelDir, ranges, options.trtVersion);
+    const written = await writeCalibrationFiles(tmp, modelDir, ranges, settings, options.trtVersion);
     const files = ['unet_inputs.npz', ...written].map((f) => path.join(outDir, f));
-    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, files };
+    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, method: settings.method, prompts: await calibrationPromptCount(modelDir, options), files };
   });
 }

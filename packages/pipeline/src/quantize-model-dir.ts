@@ -3,22 +3,17 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
-import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS } from '@sdq/onnx';
+import type { Device } from '@sdq/diffusion';
+import { readModel, writeModel, convertToFloat16, fuseAttention, isExternalTensor, DEFAULT_FP16_BLOCK_OPS, quantizeWeightsInt8 } from '@sdq/onnx';
 import type { Precision } from './types.js';
 import type { ProgressListener } from './progress.js';
 import { checkModelDir, ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from './model-dir.js';
 import { writeDirAtomic, assertWritableParent, exists, ioError } from './fs-atomic.js';
-import { fingerprintDir, isFresh, STAMP_FILE, type MadeFrom } from './freshness.js';
+import { isFresh, madeFromNow, readMadeFrom, writeMadeFrom, STAMP_FILE, type MadeComponent, type MadeDirContents } from './freshness.js';
 import { quantizeUnetInt8, type Int8Recipe, DEFAULT_INT8_RECIPE } from './int8.js';
 import { chooseFloatComponents } from './component-choice.js';
 
-export const SDQ_VERSION = '0.1.0';
-/**
- * Bumped whenever what sdq writes into an FP16/INT8 dir changes for the same recipe, so dirs made by older code are
- * made again instead of reused (the recipe and the version alone did not catch that). 2: attention fused into
- * MultiHeadAttention for onnxruntime, FAST INT8 layout with float MatMul outputs.
- */
-export const MADE_DIR_LAYOUT = 2;
+export { SDQ_VERSION, MADE_DIR_LAYOUT } from './freshness.js';
 const NOTES_FILE = 'sdq-notes.json';
 
 export interface QuantizeModelDirOptions {
@@ -35,6 +30,8 @@ export interface QuantizeModelDirOptions {
   fp16?: { keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean };
   threads?: number;
   onProgress?: ProgressListener;
+  /** The command named in the made dirs' stamps (default `sdq bench`). */
+  madeBy?: string;
 }
 
 export interface QuantizeModelDirResult {
@@ -82,7 +79,7 @@ export async function onnxComponents(dir: string): Promise<string[]> {
 export async function convertComponent(
   srcModel: string,
   dstModel: string,
-  options: { to?: 'fp16' | 'fp32'; keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean } = {},
+  options: { to?: 'fp16' | 'fp32'; keepIoTypes?: boolean; blockOps?: readonly string[]; fuseAttention?: boolean; weights?: 'int8' } = {},
 ): Promise<number> {
   let model;
   try {
@@ -102,12 +99,14 @@ export async function convertComponent(
           blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
           baseDir,
         });
+  // Weight-only INT8 on top (W8A16): int8 Conv/MatMul/Gemm weights behind DequantizeLinear, which WebGPU runs.
+  const final = options.weights === 'int8' ? quantizeWeightsInt8(out, { baseDir }).model : out;
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   // Tensors the conversion left as they were (int64 shapes, blocked ops' weights) are still external: copied from
   // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
   // 1.7 GB FP16 UNet was encoded as one buffer next to the tensors (a second copy) and sits near protobuf's 2 GiB.
   const external = model.graph?.initializer.some((t) => isExternalTensor(t)) ? true : 'auto';
-  await writeModel(out, dstModel, { externalData: external, sourceDir: baseDir });
+  await writeModel(final, dstModel, { externalData: external, sourceDir: baseDir });
   return fused?.report.fused.length ?? 0;
 }
 
@@ -133,15 +132,45 @@ export async function convertModelDir(
   return fused;
 }
 
+/** Why TensorRT cannot parse a model sdq made for onnxruntime (recorded in the stamp, quoted by sdq build). */
+export const FUSED_ATTENTION = "attention fused into onnxruntime's com.microsoft MultiHeadAttention";
+export const UINT8_ACTIVATIONS = 'uint8 Q/DQ activations (TensorRT takes int8 with zero point 0)';
+export const WEIGHT_ONLY_INT8 = "weight-only INT8 over FP16 activations (W8A16, for onnxruntime's WebGPU provider)";
+
+/** The stamp's entry for an INT8 UNet quantized with `activationType` (uint8 also fuses attention, as quantizeUnet does). */
+export function int8Unet(activationType: 'uint8' | 'int8'): MadeComponent {
+  return activationType === 'int8' ? { precision: 'int8' } : { precision: 'int8', onnxruntimeOnly: `${UINT8_ACTIVATIONS}, ${FUSED_ATTENTION}` };
+}
+
+/**
+ * Stamp entries for the components convertModelDir made (`fused`: attention blocks fused per component): their
+ * precision, onnxruntime-only where attention became MultiHeadAttention or the weights are weight-only INT8.
+ */
+export function convertedComponents(fused: ReadonlyMap<string, number>, precision: Precision, weightOnlyInt8 = false): Record<string, MadeComponent> {
+  const made: Record<string, MadeComponent> = {};
+  for (const [c, n] of fused) {
+    const why = [...(weightOnlyInt8 ? [WEIGHT_ONLY_INT8] : []), ...(n > 0 ? [FUSED_ATTENTION] : [])];
+    made[c] = { precision, ...(why.length ? { onnxruntimeOnly: why.join(', ') } : {}) };
+  }
+  return made;
+}
+
+/**
+ * A component copied as it is from `dir`: what `dir`'s stamp says it is, else FP32 (a dir sdq did not make is an
+ * export).
+ */
+export async function copiedComponent(dir: string, component: string): Promise<MadeComponent> {
+  return (await readMadeFrom(dir))?.contents?.components[component] ?? { precision: 'fp32' };
+}
+
 async function makeDir(
-  precision: 'fp16' | 'int8',
   source: string,
   target: string,
   recipe: unknown,
   reuse: boolean,
-  fill: (tmp: string) => Promise<string[]>,
+  fill: (tmp: string) => Promise<{ notes: string[]; contents: MadeDirContents }>,
 ): Promise<{ reused: boolean; notes: string[]; ms: number }> {
-  const stamp: MadeFrom = { source: path.resolve(source), fingerprint: await fingerprintDir(source), recipe, sdq: SDQ_VERSION, layout: MADE_DIR_LAYOUT };
+  const stamp = await madeFromNow(source, recipe);
   // The notes of how a dir was made (calibration, measured choices) live in it, so a reused dir reports them too.
   const notesFile = path.join(target, NOTES_FILE);
   if (reuse && (await isFresh(target, stamp))) {
@@ -150,12 +179,11 @@ async function makeDir(
   }
   const t0 = performance.now();
   const notes = await writeDirAtomic(target, async (tmp) => {
-    const n = await fill(tmp);
+    const { notes: n, contents } = await fill(tmp);
     await fs.writeFile(path.join(tmp, NOTES_FILE), `${JSON.stringify(n, null, 2)}\n`);
-    await fs.writeFile(path.join(tmp, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
+    await writeMadeFrom(tmp, { ...stamp, contents });
     return n;
   });
-  void precision;
   return { reused: false, notes, ms: performance.now() - t0 };
 }
 
@@ -176,10 +204,13 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
   if (precisions.includes('fp16')) {
     const target = path.join(outDir, 'fp16');
     const fp16Options = { keepIoTypes: options.fp16?.keepIoTypes ?? true, blockOps: [...(options.fp16?.blockOps ?? [])], fuseAttention: options.fp16?.fuseAttention ?? true };
-    const r = await makeDir('fp16', modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
+    const r = await makeDir(modelDir, target, { fp16: { ...fp16Options, components } }, reuse, async (tmp) => {
       const fused = await convertModelDir(modelDir, tmp, components, fp16Options, 'convert FP16', progress);
       const counts = [...fused].filter(([, n]) => n > 0).map(([c, n]) => `${c.replace('_', ' ')} ${n}`);
-      return counts.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${counts.join(', ')})`] : [];
+      return {
+        notes: counts.length > 0 ? [`FP16: attention fused into onnxruntime's MultiHeadAttention (${counts.join(', ')})`] : [],
+        contents: { madeBy: options.madeBy ?? 'sdq bench', precision: 'fp16', components: convertedComponents(fused, 'fp16') },
+      };
     });
     result.fp16 = target;
     result.timingsMs.fp16 = r.ms;
@@ -192,7 +223,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
     // Unset (undefined) overrides keep the default.
     const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
     const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };
-    const r = await makeDir('int8', modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
+    const r = await makeDir(modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
       const notes: string[] = [];
       const fp16Dir = result.fp16;
       const choices = fp16Dir ? await chooseFloatComponents(modelDir, fp16Dir, options.threads ?? 2) : [];
@@ -207,11 +238,13 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
       if (choices.length) {
         notes.push(
           `INT8 dir float components, measured here (min of 3): ${choices
-            .map((c) => `${c.component.replace('_', ' ')} ${c.chosen.toUpperCase()} (FP32 ${c.fp32Ms.toFixed(1)} ms, FP16 ${c.fp16Ms.toFixed(1)} ms)`)
+            .map((c) => `${c.component.replace(/_/g, ' ')} ${c.chosen.toUpperCase()} (FP32 ${c.fp32Ms.toFixed(1)} ms, FP16 ${c.fp16Ms.toFixed(1)} ms)`)
             .join(', ')}`,
         );
       }
-      return notes;
+      const made: Record<string, MadeComponent> = {};
+      for (const c of components) made[c] = c === 'unet' ? int8Unet(recipe.policy?.activationType ?? 'uint8') : await copiedComponent(fromFp16.has(c) ? fp16Dir! : modelDir, c);
+      return { notes, contents: { madeBy: options.madeBy ?? 'sdq bench', precision: 'int8', components: made } };
     });
     result.int8 = target;
     result.timingsMs.int8 = r.ms;
@@ -229,11 +262,47 @@ export interface PrepareOptions {
   /** Overrides of the INT8 recipe (samples, steps, method, ...). */
   int8?: Partial<Int8Recipe>;
   threads?: number;
+  /** A GPU device gets the GPU recipe (prepareGpuModelDirs). */
+  device?: Device;
   onProgress?: ProgressListener;
+}
+
+/**
+ * The GPU recipe (onnxruntime's WebGPU / CUDA providers): FP32 with attention fused (lossless; SD 1.5 UNet step on an
+ * H200 637 -> 132 ms), FP16 with attention fused, and INT8 as weight-only INT8 over FP16 (W8A16, no calibration):
+ * activation Q/DQ models run QuantizeLinear and QLinear* on the CPU there (0.9-1.3 s a step instead of 0.13 s).
+ */
+async function prepareGpuModelDirs(options: PrepareOptions): Promise<Record<Precision, string> & { notes: string[] }> {
+  const dirs = { fp32: options.modelDir, fp16: '', int8: '', notes: [] as string[] };
+  const progress = options.onProgress ?? (() => undefined);
+  const components = await onnxComponents(options.modelDir);
+  const recipes = {
+    fp32: { label: 'FP32 (attention fused)', folder: 'gpu-fp32', options: { to: 'fp32' as const, fuseAttention: true } },
+    fp16: { label: 'FP16 (attention fused)', folder: 'gpu-fp16', options: { to: 'fp16' as const, fuseAttention: true, keepIoTypes: true } },
+    int8: { label: 'weight-only INT8 over FP16 (W8A16)', folder: 'gpu-int8-weights', options: { to: 'fp16' as const, fuseAttention: true, keepIoTypes: true, weights: 'int8' as const } },
+  };
+  const reused: string[] = [];
+  for (const precision of options.precisions) {
+    const recipe = recipes[precision];
+    const target = path.join(options.outDir, recipe.folder);
+    const r = await makeDir(options.modelDir, target, { gpu: recipe.options, components }, true, async (tmp) => {
+      const fused = await convertModelDir(options.modelDir, tmp, components, recipe.options, `${precision.toUpperCase()} for the GPU`, progress);
+      return {
+        notes: [`${precision.toUpperCase()} on the GPU: ${recipe.label}`],
+        contents: { madeBy: 'sdq bench --device', precision, components: convertedComponents(fused, precision, precision === 'int8') },
+      };
+    });
+    dirs[precision] = target;
+    dirs.notes.push(...r.notes);
+    if (r.reused) reused.push(precision.toUpperCase());
+  }
+  if (reused.length) dirs.notes.push(`reused ${reused.join(', ')} GPU model dir(s) from ${options.outDir} (source unchanged)`);
+  return dirs;
 }
 
 /** The model dir per precision for bench: FP32 = the source, FP16/INT8 made (or reused) under outDir. */
 export async function prepareModelDirs(options: PrepareOptions): Promise<Record<Precision, string> & { notes: string[] }> {
+  if (options.device !== undefined && options.device !== 'cpu') return await prepareGpuModelDirs(options);
   const wanted = options.precisions.filter((p): p is 'fp16' | 'int8' => p !== 'fp32');
   const dirs = { fp32: options.modelDir, fp16: '', int8: '', notes: [] as string[] };
   if (wanted.length === 0) return dirs;

@@ -3,11 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
-import { quantizeUnet, DEFAULT_UNET_INT8_POLICY, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
+import { quantizeUnet, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
-import { writeDirAtomic, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { checkModelDir } from './model-dir.js';
-import { CALIBRATED_FOR, sha256File } from './int8.js';
+import { writeDirAtomic, ensureWritableFile, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
+import { checkModelDir, onnxFileBytes } from './model-dir.js';
+import { expectFileKind } from './file-kind.js';
+import { madeFromNow, writeMadeFrom, STAMP_FILE, type MadeComponent } from './freshness.js';
+import { onnxComponents, int8Unet, copiedComponent } from './quantize-model-dir.js';
+import { readCalibratedFor, sha256File, int8PolicyFor, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor } from './int8.js';
 
 export interface QuantizeOptions {
   /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
@@ -18,6 +21,7 @@ export interface QuantizeOptions {
   exclude?: readonly string[];
   /** 'int8' activations with zero point 0 for TensorRT, 'uint8' (default policy) for onnxruntime CPU. */
   activationType?: 'int8' | 'uint8';
+  /** Recalibrate from the UNet inputs with this method (RECIPE_METHOD_OPTIONS); default: the ranges sdq calibrate computed. */
   method?: 'minmax' | 'percentile' | 'entropy';
   threads?: number;
   onProgress?: ProgressListener;
@@ -35,30 +39,34 @@ export interface QuantizeResult {
 }
 
 /** The calibration source inside a dir argument: ranges.json (unet_inputs.npz when recalibrating), or the path itself. */
-async function resolveCalibration(arg: string, recalibrate: boolean): Promise<string> {
+async function resolveCalibration(arg: string, recalibrate: boolean): Promise<{ file: string; isDir: boolean }> {
   let st;
   try {
     st = await fs.stat(arg);
   } catch {
     throw new SdqError('NOT_FOUND', `calibration ${arg} does not exist; run "sdq calibrate <model dir> --prompts <file> --out <dir>" first and pass that dir`);
   }
-  if (!st.isDirectory()) return arg;
+  if (!st.isDirectory()) {
+    const expected = arg.toLowerCase().endsWith('.json') ? 'text' : arg.toLowerCase().endsWith('.npy') ? 'npy' : 'npz';
+    await expectFileKind(arg, expected, 'calibration', 'pass the --out dir of "sdq calibrate", its unet_inputs.npz or its ranges.json');
+    return { file: arg, isDir: false };
+  }
   // Ranges already computed are used as they are, unless another --method asks to recalibrate from the inputs.
-  for (const f of recalibrate ? ['unet_inputs.npz'] : ['ranges.json', 'unet_inputs.npz']) if (await exists(path.join(arg, f))) return path.join(arg, f);
+  for (const f of recalibrate ? ['unet_inputs.npz'] : ['ranges.json', 'unet_inputs.npz']) if (await exists(path.join(arg, f))) return { file: path.join(arg, f), isDir: true };
   throw new SdqError('NOT_FOUND', `calibration dir ${arg} has neither unet_inputs.npz nor ranges.json; pass the --out dir of "sdq calibrate"`);
 }
 
-/** A calibration dir from sdq calibrate records its UNet: ranges of another model are refused, not silently applied. */
-async function checkCalibratedFor(calibrationArg: string, unetModel: string): Promise<void> {
-  let recorded: { unet: string; sha256: string };
-  try {
-    recorded = JSON.parse(await fs.readFile(path.join(calibrationArg, CALIBRATED_FOR), 'utf8')) as { unet: string; sha256: string };
-  } catch {
-    return; // not a dir from sdq calibrate: the input checks of the calibration reader apply
-  }
-  if (recorded.sha256 !== (await sha256File(unetModel))) {
+/**
+ * What sdq calibrate recorded next to the calibration (the dir given, or the dir of a file given). A dir given is
+ * checked against the UNet: ranges of another model are refused, not silently applied (a lone file meets the
+ * calibration reader's input checks instead).
+ */
+async function checkCalibratedFor(calibrationArg: string, isDir: boolean, unetModel: string): Promise<CalibratedFor | undefined> {
+  const recorded = await readCalibratedFor(isDir ? calibrationArg : path.dirname(calibrationArg));
+  if (recorded && isDir && recorded.sha256 !== (await sha256File(unetModel))) {
     throw new SdqError('SHAPE_MISMATCH', `calibration ${calibrationArg} was made for ${recorded.unet}, not for ${unetModel}; run "sdq calibrate" on this model and pass that dir`);
   }
+  return recorded;
 }
 
 async function inputSpecs(model: string): Promise<ModelInputSpec[]> {
@@ -77,24 +85,31 @@ export async function quantizePath(input: string, output: string, options: Quant
   const isDir = st.isDirectory();
   if (isDir) await checkModelDir(input);
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
-  const calibration = await resolveCalibration(options.calibration, options.method !== undefined);
-  await checkCalibratedFor(options.calibration, srcModel);
-  await ensureWritableParent(output);
+  if (!isDir) await expectFileKind(srcModel, 'onnx', 'UNet', 'pass a UNet .onnx file or a model dir');
+  const { file: calibration, isDir: calibrationIsDir } = await resolveCalibration(options.calibration, options.method !== undefined);
+  const recorded = await checkCalibratedFor(options.calibration, calibrationIsDir, srcModel);
+  await (isDir ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
   const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
+  // The recipe's layout for the size the calibration generations had (sdq bench's INT8 dir gets the same).
+  const side = recorded?.width && recorded.height ? Math.min(recorded.width, recorded.height) / 8 : 0;
+  const base = int8PolicyFor(side);
   const policy: NonNullable<QuantizeUnetOptions['policy']> = {
-    opTypes: (DEFAULT_UNET_INT8_POLICY.opTypes ?? []).filter((o) => !excludedOps.includes(o)),
+    ...base,
+    opTypes: (base.opTypes ?? []).filter((o) => !excludedOps.includes(o)),
     skipNodes: [...UNET_SENSITIVE_LAYERS, ...excludedNodes],
     ...(options.perChannel === undefined ? {} : { perChannel: options.perChannel }),
     ...(options.activationType ? { activationType: options.activationType } : {}),
   };
   if ((policy.opTypes ?? []).length === 0) throw new SdqError('INVALID_ARGUMENT', `--exclude ${excludedOps.join(',')} leaves no op type to quantize; exclude node names instead`);
+  const method = options.method ?? DEFAULT_INT8_RECIPE.method;
   const specs = calibration.endsWith('.json') ? undefined : await inputSpecs(srcModel);
   const run = async (dst: string): Promise<{ quantized: number; skipped: number }> => {
     const r = await quantizeUnet(srcModel, dst, {
       calibration,
-      method: options.method,
+      method,
+      methodOptions: RECIPE_METHOD_OPTIONS[method],
       policy,
       reader: specs ? { inputs: specs } : undefined,
       threads: options.threads ?? 2,
@@ -104,16 +119,23 @@ export async function quantizePath(input: string, output: string, options: Quant
   };
   let counts: { quantized: number; skipped: number };
   if (isDir) {
+    // The dir says what it is (sdq build reads it): made from <in> by sdq quantize, the UNet INT8 in this layout.
+    const recipe = { int8: { calibration: path.resolve(options.calibration), method: options.method ?? 'ranges', activationType: policy.activationType, perChannel: policy.perChannel, exclude: options.exclude ?? [] } };
+    const stamp = await madeFromNow(input, recipe);
+    const made: Record<string, MadeComponent> = {};
+    for (const c of await onnxComponents(input)) made[c] = c === 'unet' ? int8Unet(policy.activationType ?? 'uint8') : await copiedComponent(input, c);
     counts = await writeDirAtomic(output, async (tmp) => {
       for (const entry of await fs.readdir(input, { withFileTypes: true })) {
         if (entry.name === 'unet') {
           await fs.mkdir(path.join(tmp, 'unet'));
           for (const f of await fs.readdir(path.join(input, 'unet'))) if (!/\.(onnx|pb|data)$/.test(f)) await fs.cp(path.join(input, 'unet', f), path.join(tmp, 'unet', f));
-        } else if (entry.name !== 'sdq-made-from.json') {
+        } else if (entry.name !== STAMP_FILE && entry.name !== 'sdq-notes.json') {
           await fs.cp(path.join(input, entry.name), path.join(tmp, entry.name), { recursive: true });
         }
       }
-      return run(path.join(tmp, 'unet', 'model.onnx'));
+      const c = await run(path.join(tmp, 'unet', 'model.onnx'));
+      await writeMadeFrom(tmp, { ...stamp, contents: { madeBy: 'sdq quantize', precision: 'int8', components: made } });
+      return c;
     });
   } else {
     // The model and its external data appear together: build them in a temp dir, then move into place.
@@ -128,6 +150,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   }
   return {
     input, output, kind: isDir ? 'dir' : 'model', quantizedNodes: counts.quantized, skippedNodes: counts.skipped,
-    bytesIn: await sizeOnDisk(isDir ? input : srcModel), bytesOut: await sizeOnDisk(output), ms: performance.now() - t0,
+    // A single model counts with its external data, in and out.
+    bytesIn: isDir ? await sizeOnDisk(input) : await onnxFileBytes(srcModel), bytesOut: isDir ? await sizeOnDisk(output) : await onnxFileBytes(output), ms: performance.now() - t0,
   };
 }

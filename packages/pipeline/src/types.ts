@@ -25,7 +25,10 @@ export interface ImageQuality {
 }
 
 export interface FidelityResult {
+  /** Images with the right colours and the right shape. */
   faithful: number;
+  /** Images with the right colours (the colour-only judge), shape aside. */
+  colourFaithful: number;
   total: number;
   steps: number;
   verdicts: FidelityVerdict[];
@@ -59,6 +62,10 @@ export interface MachineInfo {
   platform: string;
   node: string;
   onnxruntime: string;
+  /** Where the sessions ran: cpu, webgpu or cuda. */
+  device: string;
+  /** The GPU's name for a GPU device (as its driver reports it), else null. */
+  gpu: string | null;
 }
 
 export interface BenchmarkReport {

@@ -3,11 +3,11 @@
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import {
-  SDQ_VERSION, checkModelDir, planCalibrationShards, rangesFromShards, resolveCalibrationSettings, writeCalibrationFiles, writeDirAtomic,
+  SDQ_VERSION, calibrationPromptCount, checkModelDir, planCalibrationShards, rangesFromShards, resolveCalibrationSettings, writeCalibrationFiles, writeDirAtomic,
   type CalibrateOptions,
 } from '@sdq/pipeline';
 import { checkQueue } from './connection.js';
-import { mergeExtrema } from '@sdq/calib';
+import { mergeExtrema, type CalibrationMethod } from '@sdq/calib';
 import { decodeExtrema, decodeHistograms, encodeExtrema } from './codec.js';
 import { openQueueClient, runJobs, type JobSpec } from './coordinator.js';
 import { calibrationShardId, jobId, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
@@ -28,6 +28,9 @@ export interface QueueCalibrateResult {
   readonly sets: number;
   readonly generations: number;
   readonly tensors: number;
+  readonly method: CalibrationMethod;
+  /** Prompts given (or the recipe's). */
+  readonly prompts: number;
   readonly files: string[];
   /** Jobs of both rounds, and how many of them were taken from earlier runs. */
   readonly jobs: { readonly total: number; readonly reused: number };
@@ -72,12 +75,14 @@ export async function calibrateOnQueue(modelDir: string, outDir: string, options
       second = { reused: r.reused, total: round2.length };
     }
     const ranges = rangesFromShards(modelDir, settings, extrema, histograms);
-    const written = await writeDirAtomic(outDir, (tmp) => writeCalibrationFiles(tmp, modelDir, ranges, options.trtVersion));
+    const written = await writeDirAtomic(outDir, (tmp) => writeCalibrationFiles(tmp, modelDir, ranges, settings, options.trtVersion));
     return {
       outDir,
       sets: extremaResults.reduce((n, r) => n + r.sets, 0),
       generations: settings.prompts.length,
       tensors: Object.keys(ranges.ranges).length,
+      method: settings.method,
+      prompts: await calibrationPromptCount(modelDir, options),
       files: written.map((f) => path.join(outDir, f)),
       jobs: { total: round1.length + second.total, reused: first.reused + second.reused },
     };

@@ -71,12 +71,14 @@ describe('calibration on the queue with several worker processes', () => {
     expect(await readAll(path.join(work, 'queued-percentile-again'))).toEqual(await readAll(path.join(work, 'queued-percentile')));
   });
 
-  it.each(['minmax', 'entropy'] as const)('%s: byte-identical to one process, on workers that calibrated other prompts first', async (method) => {
+  // Entropy runs the same two rounds as percentile (its shard merge is checked in @sdq/calib's shards.test.ts): at the
+  // recipe's 2048 bins its KL search alone takes a minute per calibration of the tiny UNet on 2 cores.
+  it.each(['minmax'] as const)('%s: byte-identical to one process, on workers that calibrated other prompts first', async (method) => {
     // Workers keep their loaded pipeline and sessions: a calibration of other prompts must not leak into the next.
     await calibrateOnQueue(MODEL, path.join(work, `warm-${method}`), { ...SETTINGS, prompts: ['a purple star', 'a dog', 'a blue ring'], method, queue: redis.url, shardStore: path.join(work, `store-warm-${method}`) });
     const out = path.join(work, `queued-${method}`);
     const r = await calibrateOnQueue(MODEL, out, { ...SETTINGS, method, queue: redis.url, shardStore: path.join(work, `store-${method}`) });
-    expect(r.jobs.total).toBe(method === 'minmax' ? 3 : 6);
+    expect(r.jobs.total).toBe(3);
     expect(await readAll(out)).toEqual(await inProcess(method));
   });
 

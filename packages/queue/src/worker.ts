@@ -83,7 +83,7 @@ function calibratorPool(keep: number) {
   const idle: { key: string; calibrator: ShardCalibrator }[] = [];
   return {
     acquire(job: CalibrationJob): { key: string; calibrator: ShardCalibrator } {
-      const key = JSON.stringify([job.model.dir, job.model.hash, job.settings.threads, job.settings.method]);
+      const key = JSON.stringify([job.model.dir, job.model.hash, job.settings.threads, job.settings.method, job.settings.device ?? 'cpu']);
       const i = idle.findIndex((e) => e.key === key);
       // Keyed by what the loaded sessions depend on; prompts, seeds and sizes come with each shard.
       return i >= 0 ? idle.splice(i, 1)[0] : { key, calibrator: openShardCalibrator(job.model.dir, job.settings) };

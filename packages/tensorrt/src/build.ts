@@ -157,7 +157,7 @@ export interface BuildEnginesOptions extends Omit<PlanOptions, 'trtVersion'> {
   /** Expected TensorRT (`--trt-version`); must agree with the trtexec found. Default: whatever trtexec reports. */
   readonly trtVersion?: TrtVersion | string;
   readonly trtexec?: string;
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Readonly<Record<string, string | undefined>>;
   /** Rebuild even when the manifest says an engine is fresh. */
   readonly force?: boolean;
   readonly onLine?: (plan: EnginePlan, line: TrtexecLine) => void;

@@ -57,6 +57,23 @@ describe('TensorRT calibration cache', () => {
     expect(() => calibrationCacheFromRanges({ z: { min: 1, max: NaN } }, { trtVersion: { major: 10, minor: 16, patch: 0 } })).toThrow(/finite/);
   });
 
+  it.each([
+    ['10.16', 'TRT-101600-EntropyCalibration2'],
+    ['8.6.1', 'TRT-8601-EntropyCalibration2'],
+    ['v110100', 'TRT-110100-EntropyCalibration2'],
+  ])('takes the TensorRT version as a string too: %s writes %s', (trtVersion, header) => {
+    expect(formatCalibrationCache(calibrationCacheFromRanges({ a: { min: -1, max: 1 } }, { trtVersion })).split('\n')[0]).toBe(header);
+  });
+
+  it.each(['10.x', ''])('rejects the version string %j instead of writing a NaN header', (trtVersion) => {
+    expect(() => calibrationCacheFromRanges({ a: { min: -1, max: 1 } }, { trtVersion })).toThrow(/TensorRT version/);
+  });
+
+  it('rejects a version object without integer fields', () => {
+    const bad = JSON.parse('{"major":"10","minor":16}') as { major: number; minor: number; patch: number };
+    expect(() => calibrationCacheFromRanges({ a: { min: -1, max: 1 } }, { trtVersion: bad })).toThrow(/integer major, minor and patch/);
+  });
+
   it('converts the ranges of a real calibration (onnxruntime MinMax ranges of tiny-sd, [min, max] pairs)', () => {
     const file = JSON.parse(readFileSync(join(FIXTURES_DIR, 'quant/calibration-ranges.json'), 'utf8')) as { methods: { minmax: { ranges: Record<string, [number, number]> } } };
     const ranges = file.methods.minmax.ranges;

@@ -1,6 +1,6 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { SdqError } from '@sdq/quant';
-import { trtVersionToNumber, type TrtVersion } from './version.js';
+import { checkTrtVersion, parseTrtVersion, trtVersionToNumber, type TrtVersion } from './version.js';
 
 /**
  * TensorRT's INT8 calibration cache, the text file IInt8Calibrator::writeCalibrationCache produces:
@@ -131,8 +131,11 @@ export interface TensorRange {
 export type RangesInput = ReadonlyMap<string, TensorRange> | Readonly<Record<string, TensorRange | readonly [number, number]>>;
 
 export interface CacheFromRangesOptions {
-  /** TensorRT the cache is for; the header must match the builder's version or TensorRT ignores/rejects it. */
-  readonly trtVersion: TrtVersion;
+  /**
+   * TensorRT the cache is for, as `'10.16'` (parseTrtVersion's forms) or a TrtVersion; the header must match the
+   * builder's version or TensorRT ignores/rejects it.
+   */
+  readonly trtVersion: TrtVersion | string;
   /**
    * Header algorithm. trtexec's own calibrator is an IInt8EntropyCalibrator2, and TensorRT checks the header against
    * the calibrator's algorithm, so keep the default EntropyCalibration2 for `--calib` even if the ranges came from MinMax.
@@ -173,5 +176,6 @@ export function calibrationCacheFromRanges(ranges: RangesInput, options: CacheFr
     }
     entries.push({ name, scale });
   }
-  return { version: String(trtVersionToNumber(options.trtVersion)), algorithm: options.algorithm ?? 'EntropyCalibration2', entries };
+  const trt = typeof options.trtVersion === 'string' ? parseTrtVersion(options.trtVersion) : checkTrtVersion(options.trtVersion);
+  return { version: String(trtVersionToNumber(trt)), algorithm: options.algorithm ?? 'EntropyCalibration2', entries };
 }

@@ -12,7 +12,7 @@ export type { Dim, ModelInput, ModelInputs, DimRange, ShapeOverride, ProfileTarg
 export { modelInputsFromModel } from './model-inputs.js';
 export { componentModelsFromDirs, ENGINE_COMPONENTS } from './model-dir.js';
 
-export { planEngines, formatPlan, shellQuote, enginePathFor, PRECISIONS, DEFAULT_WORKSPACE_MIB, DEFAULT_BUILDER_OPTIMIZATION_LEVEL } from './plan.js';
+export { planEngines, formatPlan, shellQuote, enginePathFor, onnxPrecisionFor, defaultTyping, PRECISIONS, DEFAULT_WORKSPACE_MIB, DEFAULT_BUILDER_OPTIMIZATION_LEVEL } from './plan.js';
 export type { Precision, Typing, Int8Source, ComponentModels, PlanOptions, EnginePlan, FormatPlanOptions } from './plan.js';
 
 export { parseTrtexecLog, parseTimingStats } from './log.js';

@@ -17,6 +17,19 @@ const SD15: Record<string, ModelInputs> = {
   vae_decoder: [{ name: 'latent_sample', elemType: DataType.FLOAT, dims: ['batch_size', 4, 'height', 'width'] }],
 };
 
+/** SDXL base as optimum exports it: CLIP-L and bigG text encoders, UNet with text_embeds [2B,1280] and time_ids [2B,6]. */
+const SDXL: Record<string, ModelInputs> = {
+  text_encoder: SD15.text_encoder,
+  text_encoder_2: SD15.text_encoder,
+  unet: [
+    ...SD15.unet.slice(0, 2),
+    { name: 'encoder_hidden_states', elemType: DataType.FLOAT, dims: ['batch_size', 'sequence_length', 2048] },
+    { name: 'text_embeds', elemType: DataType.FLOAT, dims: ['batch_size', 1280] },
+    { name: 'time_ids', elemType: DataType.FLOAT, dims: ['batch_size', 6] },
+  ],
+  vae_decoder: SD15.vae_decoder,
+};
+
 /** Paths as a user would pass them: the FP32 export, `sdq convert --to fp16` output, `sdq quantize` output. */
 function components(model: string, inputs: Record<string, ModelInputs>): ComponentModels[] {
   return Object.entries(inputs).map(([component, ins]) => ({
@@ -31,21 +44,25 @@ function components(model: string, inputs: Record<string, ModelInputs>): Compone
   }));
 }
 
-let tinyInputs: Record<string, ModelInputs>;
+/** Inputs of the fixture models' components, read from their ONNX files. */
+const inputsOf: Record<string, Record<string, ModelInputs>> = { sd15: SD15, sdxl: SDXL };
 beforeAll(async () => {
-  tinyInputs = {};
-  for (const c of ['text_encoder', 'unet', 'vae_decoder']) {
-    const model = await readModel(join(FIXTURES_DIR, 'models/tiny-sd', c, 'model.onnx'), { externalData: 'lazy' });
-    tinyInputs[c] = modelInputsFromModel(model);
+  const fixtures = { 'tiny-sd': ['text_encoder', 'unet', 'vae_decoder'], 'tiny-sdxl': ['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder'] };
+  for (const [name, parts] of Object.entries(fixtures)) {
+    inputsOf[name] = {};
+    for (const c of parts) {
+      const model = await readModel(join(FIXTURES_DIR, 'models', name, c, 'model.onnx'), { externalData: 'lazy' });
+      inputsOf[name][c] = modelInputsFromModel(model);
+    }
   }
 });
 
 const CASES: [string, string, Precision][] = [];
-for (const model of ['tiny-sd', 'sd15']) for (const v of ['10.16', '11.1']) for (const p of ['fp32', 'fp16', 'int8'] as Precision[]) CASES.push([model, v, p]);
+for (const model of ['tiny-sd', 'sd15', 'tiny-sdxl', 'sdxl']) for (const v of ['10.16', '11.1']) for (const p of ['fp32', 'fp16', 'int8'] as Precision[]) CASES.push([model, v, p]);
 
-describe('golden plans (tiny-sd from fixtures, SD 1.5 inputs) x TensorRT 10.16 / 11.1 x FP32 / FP16 / INT8', () => {
+describe('golden plans (tiny-sd and tiny-sdxl from fixtures, SD 1.5 and SDXL inputs) x TensorRT 10.16 / 11.1 x FP32 / FP16 / INT8', () => {
   it.each(CASES)('%s TensorRT %s %s', (model, version, precision) => {
-    const inputs = model === 'sd15' ? SD15 : tinyInputs;
+    const inputs = inputsOf[model];
     const plans = planEngines({ trtVersion: version, components: components(model, inputs), precisions: [precision], outDir: `engines/${model}` });
     const text = formatPlan(plans);
     const { expected, actual } = checkGolden(`${model}.trt${version}.${precision}.sh`, text);

@@ -77,10 +77,25 @@ export function enginePathFor(outDir: string, component: string, precision: Prec
   return path.join(outDir, `${component}.${precision}.plan`);
 }
 
+/**
+ * Which ONNX model (by its own precision) an engine of `precision` is built from: under strong typing the model's
+ * types are the precision; under weak typing FP32 and FP16 build from the FP32 model (`--fp16`), INT8 from the QDQ
+ * model, or from the FP32 model with a calibration cache.
+ */
+export function onnxPrecisionFor(precision: Precision, typing: Typing, int8Source: Int8Source = 'qdq'): Precision {
+  if (typing === 'strong') return precision;
+  return precision === 'int8' && int8Source === 'qdq' ? 'int8' : 'fp32';
+}
+
+/** The typing a plan for `version` gets by default: strong where TensorRT has nothing else (11.x), else weak. */
+export function defaultTyping(version: TrtVersion | string): Typing {
+  return trtexecCapabilities(toTrtVersion(version)).stronglyTypedOnly ? 'strong' : 'weak';
+}
+
 function needOnnx(c: ComponentModels, precision: Precision, why: string): string {
   const file = c.onnx[precision];
   if (!file) {
-    const hint = precision === 'fp16' ? 'convert it with `sdq convert <in> <out> --to fp16`' : precision === 'int8' ? 'quantize it with `sdq quantize` (QDQ)' : 'export the FP32 model';
+    const hint = precision === 'fp16' ? 'convert it with `sdq convert <in> <out> --to fp16`' : precision === 'int8' ? 'quantize it with `sdq quantize ... --activations int8` (QDQ, int8)' : 'export the FP32 model';
     throw new SdqError('NOT_FOUND', `${c.component}: no ${precision.toUpperCase()} ONNX model given, and ${why}: ${hint} and pass its path.`);
   }
   return file;
@@ -95,6 +110,7 @@ interface PrecisionChoice {
 
 function choosePrecision(c: ComponentModels, precision: Precision, version: TrtVersion, typing: Typing, int8Source: Int8Source): PrecisionChoice {
   const v = formatTrtVersion(version);
+  const source = (why: string): string => needOnnx(c, onnxPrecisionFor(precision, typing, int8Source), why);
   if (typing === 'strong') {
     if (int8Source === 'calibration-cache' && precision === 'int8') {
       throw new SdqError('UNSUPPORTED', `${c.component}: TensorRT ${v} builds strongly typed networks, which take no calibration cache (--calib): build INT8 from a QDQ model (sdq quantize) instead.`);
@@ -102,13 +118,13 @@ function choosePrecision(c: ComponentModels, precision: Precision, version: TrtV
     const caps = trtexecCapabilities(version);
     const flags = caps.stronglyTypedFlag ? ['--stronglyTyped'] : [];
     const why = caps.stronglyTypedOnly ? `TensorRT ${v} takes precision only from the model's types` : 'strongly typed builds take precision from the model\'s types';
-    return { onnx: needOnnx(c, precision, why), flags, notes: [] };
+    return { onnx: source(why), flags, notes: [] };
   }
   switch (precision) {
     case 'fp32':
-      return { onnx: needOnnx(c, 'fp32', 'weak typing builds from the FP32 model'), flags: [], notes: [] };
+      return { onnx: source('weak typing builds from the FP32 model'), flags: [], notes: [] };
     case 'fp16':
-      return { onnx: needOnnx(c, 'fp32', `TensorRT ${v} --fp16 builds from the FP32 model`), flags: ['--fp16'], notes: [] };
+      return { onnx: source(`TensorRT ${v} --fp16 builds from the FP32 model`), flags: ['--fp16'], notes: [] };
     case 'int8':
       if (int8Source === 'calibration-cache') {
         const cache = c.calibrationCache;
@@ -116,14 +132,14 @@ function choosePrecision(c: ComponentModels, precision: Precision, version: TrtV
           throw new SdqError('NOT_FOUND', `${c.component}: INT8 from a calibration cache needs the cache path (trtexec would otherwise calibrate on random data): write one with writeCalibrationCache / calibrationCacheFromRanges and pass it as calibrationCache.`);
         }
         return {
-          onnx: needOnnx(c, 'fp32', 'calibration-cache INT8 builds from the FP32 model'),
+          onnx: source('calibration-cache INT8 builds from the FP32 model'),
           flags: ['--fp16', '--int8', `--calib=${cache}`],
           calibrationCache: cache,
           notes: ['--fp16 lets layers the cache does not cover run in FP16 instead of FP32.'],
         };
       }
       return {
-        onnx: needOnnx(c, 'int8', 'QDQ INT8 builds from the quantized model'),
+        onnx: source('QDQ INT8 builds from the quantized model'),
         flags: ['--fp16', '--int8'],
         notes: ['QDQ model: the Q/DQ scales decide INT8; --fp16 lets the unquantized layers run in FP16.'],
       };
@@ -133,7 +149,7 @@ function choosePrecision(c: ComponentModels, precision: Precision, version: TrtV
 function checkOptions(o: PlanOptions, version: TrtVersion): { typing: Typing; int8Source: Int8Source } {
   const caps = trtexecCapabilities(version);
   const v = formatTrtVersion(version);
-  let typing: Typing = o.typing ?? (caps.stronglyTypedOnly ? 'strong' : 'weak');
+  let typing: Typing = o.typing ?? defaultTyping(version);
   if (caps.stronglyTypedOnly && typing === 'weak') {
     throw new SdqError('UNSUPPORTED', `TensorRT ${v} has no --fp16/--int8/--calib (strongly typed only): plan with typing 'strong' from the FP16 and QDQ ONNX models, or target TensorRT 10.x.`);
   }

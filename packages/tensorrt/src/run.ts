@@ -23,7 +23,7 @@ export interface RunTrtexecOptions {
   /** Explicit trtexec path (the CLI's --trtexec); else env TRTEXEC; else PATH. */
   readonly trtexec?: string;
   /** Environment for the lookup and the child process (default process.env). */
-  readonly env?: NodeJS.ProcessEnv;
+  readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   /** Called for every output line while trtexec runs (progress). */
   readonly onLine?: (line: TrtexecLine) => void;
@@ -68,7 +68,7 @@ async function isExecutableFile(file: string): Promise<boolean> {
 }
 
 /** Finds trtexec: the explicit path, then env TRTEXEC, then PATH. Throws SdqError('TOOL_MISSING') saying what to do. */
-export async function resolveTrtexec(explicit?: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveTrtexec(explicit?: string, env: Readonly<Record<string, string | undefined>> = process.env): Promise<string> {
   for (const [given, how] of [[explicit, '--trtexec'], [env.TRTEXEC, 'TRTEXEC']] as const) {
     if (given === undefined || given === '') continue;
     if (await isExecutableFile(given)) return path.resolve(given);

@@ -36,6 +36,14 @@ export function trtVersionToNumber(v: TrtVersion): number {
   return v.major >= 10 ? v.major * 10000 + v.minor * 100 + v.patch : v.major * 1000 + v.minor * 100 + v.patch;
 }
 
+/** The version itself when major, minor and patch are non-negative integers (a plain object from JSON may not be). */
+export function checkTrtVersion(v: TrtVersion): TrtVersion {
+  if (![v?.major, v?.minor, v?.patch].every((n) => Number.isInteger(n) && n >= 0)) {
+    throw new SdqError('INVALID_ARGUMENT', `TensorRT version ${JSON.stringify(v)} needs integer major, minor and patch; or give it as a string like '10.16'.`);
+  }
+  return v;
+}
+
 export function trtVersionFromNumber(n: number): TrtVersion {
   if (!Number.isInteger(n) || n <= 0) {
     throw new SdqError('INVALID_ARGUMENT', `TensorRT version number ${n} is not a positive integer like 101600 or 8601.`);

@@ -5,6 +5,9 @@
  *
  *   (cd packages/onnx && npx tsup) && node tools/bench/onnx/index.mjs [--rounds 5] [--iters 20] [--sd-preset sd15] [--skip-big]
  *
+ * `first` lines time the first decodeModel in a fresh process against python's first onnx.load (the CLI parses each
+ * model once per process, before V8 has warmed up); `parse` lines are warmed-up minimums.
+ *
  * The SD-size UNet is made by the package's own builder (packages/onnx/src/builder, preset sd15 ~860M params, 3.4 GB
  * FP32, zero weights, external data) once into $TMPDIR/sdq-bench-onnx/ and reused by later runs.
  * Ratios are JS/Python on the minimum of interleaved rounds (this machine is shared and noisy).
@@ -110,6 +113,27 @@ function coldBench(label, path) {
   return { label, sdqMs: js, onnxMs: python ? py : null };
 }
 
+/**
+ * First parse in a fresh process (what the CLI pays per model; the import is not counted): a new node process imports
+ * the library, reads the file and times its first decodeModel; a new python process imports onnx and times its first
+ * onnx.load. Interleaved rounds, minimum of each (the machine is shared and noisy).
+ */
+function firstParseBench(label, path, rounds = Math.max(ROUNDS, 7)) {
+  const nodeCode = `const m = await import(${JSON.stringify(DIST)}); const { readFileSync } = await import('node:fs'); const t = performance.now(); m.decodeModel(readFileSync(${JSON.stringify(path)})); console.log(performance.now() - t);`;
+  const pyCode = `import time, onnx\nt = time.perf_counter(); onnx.load(${JSON.stringify(path)}, load_external_data=False); print((time.perf_counter() - t) * 1000)`;
+  let js = Infinity;
+  let py = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    js = Math.min(js, Number(spawnSync(process.execPath, ['--input-type=module', '-e', nodeCode], { encoding: 'utf8' }).stdout.trim()));
+    if (python) py = Math.min(py, Number(spawnSync(python.py, ['-c', pyCode], { encoding: 'utf8' }).stdout.trim()));
+  }
+  const ratio = python ? js / py : NaN;
+  console.log(
+    `first ${label.padEnd(22)} first parse in a fresh process: sdq ${js.toFixed(2).padStart(7)} ms   onnx.load ${python ? py.toFixed(2).padStart(7) : '    n/a'} ms   ratio ${python ? ratio.toFixed(2) : 'n/a'} (target <= 1.5)`,
+  );
+  return { label, sdqMs: js, onnxMs: python ? py : null, ratio: python ? ratio : null };
+}
+
 // --- SD-size UNet from the builder ------------------------------------------------------------------------------
 function ensureSdUnet() {
   const dir = join(tmpdir(), 'sdq-bench-onnx', `${PRESET}-unet`);
@@ -129,6 +153,17 @@ function ensureSdUnet() {
   renameSync(tmp, dir);
   console.log(`  built in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   return model;
+}
+
+/** The SD-size UNet's graph without weights (initializers keep name, type and dims): what parse time is about. */
+function ensureSdUnetGraph() {
+  const path = join(tmpdir(), 'sdq-bench-onnx', `${PRESET}-unet-graph.onnx`);
+  if (existsSync(path)) return path;
+  mkdirSync(dirname(path), { recursive: true });
+  const m = onnx.buildUnet(onnx.resolveSdConfig(PRESET).unet, { weights: 'shape-only' });
+  writeFileSync(`${path}.tmp-${process.pid}`, onnx.encodeModel(m));
+  renameSync(`${path}.tmp-${process.pid}`, path);
+  return path;
 }
 
 /** The same UNet as the dynamo exporter would write it: IR 10, opset 18, node metadata_props (graph only, no data). */
@@ -192,11 +227,13 @@ function memoryBench(path) {
 }
 
 // --- run ----------------------------------------------------------------------------------------------------------
-const results = { parse: [], cold: [], memory: null };
+const results = { parse: [], first: [], cold: [], memory: null };
 const TINY = join(ROOT, 'fixtures/models/tiny-sd/unet/model.onnx');
 results.parse.push(parseBench('tiny-sd UNet', TINY));
 results.parse.push(parseBench('shapes-sd UNet', join(ROOT, 'fixtures/models/shapes-sd/unet/model.onnx')));
 results.parse.push(parseBench('tiny-sd text encoder', join(ROOT, 'fixtures/models/tiny-sd/text_encoder/model.onnx')));
+results.first.push(firstParseBench('shapes-sd UNet', join(ROOT, 'fixtures/models/shapes-sd/unet/model.onnx')));
+results.first.push(firstParseBench(`${PRESET} UNet (graph only)`, ensureSdUnetGraph()));
 if (!SKIP_BIG) {
   const big = ensureSdUnet();
   results.parse.push(parseBench(`${PRESET} UNet (graph)`, big));

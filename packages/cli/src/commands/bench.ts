@@ -1,13 +1,14 @@
 // sdq bench: FP32 / FP16 / INT8 latency and quality table (default: the bundled shapes-sd model).
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   benchmark, fidelityPromptSet, writeBenchmarkReport, formatTextTable,
-  tableRows, stageRows, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
-  readPromptFile, ensureWritableParent, PRECISIONS, type Precision,
+  tableRows, stageRows, machineLine, TABLE_HEADER, STAGE_HEADER, prepareModelDirs, openDiffusionGenerator, onnxruntimeVersion,
+  readPromptFile, ensureWritableParent, PRECISIONS, FIDELITY_RULE, type Precision,
 } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { UsageError, intOption, listOption, noExtraPositionals, stringOption } from '../usage.js';
-import { GENERATION_OPTIONS, GENERIC_DEFAULT_PROMPT, SHAPES_DEFAULT_PROMPT, readGenerationSettings } from './generation-options.js';
+import { DEVICE_HELP, GENERATION_OPTIONS, GENERIC_DEFAULT_PROMPT, SHAPES_DEFAULT_PROMPT, printWarnings, readGenerationSettings } from './generation-options.js';
 
 /** Defaults of the no-argument run on the bundled shapes-sd (measured 12/12 faithful at 10 steps for all precisions). */
 export const BUNDLED_STEPS = 15;
@@ -23,7 +24,7 @@ print latency (mean, median, p90, UNet ms/step), speed-up over FP32, model size,
 quality against the FP32 image (PSNR, SSIM, max abs diff) and, for models with a prompt
 language (shapes-sd), prompt fidelity over a prompt set.
 FP16 and INT8 models are made from <model dir> into --cache and reused while fresh.
-With no <model dir>, uses the bundled fixtures/models/shapes-sd.
+With no <model dir>, uses the bundled shapes-sd model (@sdq/model-shapes-sd).
 
 Options:
   --precisions LIST     comma list of fp32,fp16,int8 (default: all three)
@@ -35,8 +36,12 @@ Options:
   --scheduler NAME      ddim, euler, euler_a, pndm, lms, dpmpp_2m, ... (default ddim)
   --guidance X          classifier-free guidance scale (default 5 on shapes-sd, else 7.5)
   --seed N              (default 42)
-  --size WxH            image size, multiples of 8 (default: the UNet's sample_size x 8)
+  --size WxH            image size, multiples of the model's size step: VAE factor x 2^(UNet
+                        downsamplings), 32 on shapes-sd, 64 on SD 1.5 (default: UNet sample_size x 8)
   --threads N           onnxruntime intra-op threads (default 2)
+${DEVICE_HELP}
+                        On a GPU the precisions are the GPU recipe: FP32 and FP16 with attention fused,
+                        INT8 = weight-only INT8 over FP16 (see sdq convert --to int8-weights)
   --fidelity-prompts F  prompt file for the fidelity check, or "none" (default: 12 prompts of the model's language)
   --fidelity-steps N    steps for the fidelity generations (default: --steps; ${BUNDLED_FIDELITY_STEPS} on the bundled model)
   --calibration-prompts F   prompts to calibrate INT8 on (default: 8 prompts of the model's language not in the
@@ -54,6 +59,16 @@ Examples:
   sdq bench
   sdq bench fixtures/models/tiny-sd --prompt "a cat on a sofa" --size 512x512 --report out/tiny-report
   sdq bench my-sd15-onnx --precisions fp32,int8 --runs 5 --json > bench.json`;
+
+/** When `reportDir` holds the report of an earlier run: that run's time (createdAt), else undefined. */
+async function readEarlierReport(reportDir: string): Promise<string | undefined> {
+  try {
+    const earlier = JSON.parse(await fs.readFile(path.join(reportDir, 'report.json'), 'utf8')) as { createdAt?: unknown };
+    return typeof earlier.createdAt === 'string' ? earlier.createdAt : 'an unknown time';
+  } catch {
+    return undefined;
+  }
+}
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -74,6 +89,7 @@ export const benchCommand: Command = {
     report: { type: 'string' },
   },
   async run({ values, positionals }, ctx) {
+    const started = performance.now();
     const name = 'bench';
     noExtraPositionals(positionals, 1, name);
     const precisionList = listOption(values, 'precisions') ?? [...PRECISIONS];
@@ -88,7 +104,8 @@ export const benchCommand: Command = {
     const fidelitySteps = intOption(values, 'fidelity-steps', name, 1);
     const sequential = Boolean(values.sequential);
     const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, bundled ? BUNDLED_STEPS : 25);
-    const { info, language, prompt, steps, threads, width, height } = g;
+    const { info, language, prompt, steps, threads, width, height, device } = g;
+    printWarnings(g.warnings, ctx, name);
 
     const fidelityArg = stringOption(values, 'fidelity-prompts');
     let fidelityPrompts: string[] | undefined;
@@ -106,9 +123,11 @@ export const benchCommand: Command = {
     const reportDir = reportArg ? path.resolve(ctx.io.cwd, reportArg) : bundled ? path.join(cacheDir, 'report') : undefined;
     // Fail before minutes of work, not after: the report location must be writable now.
     if (reportDir) await ensureWritableParent(reportDir);
+    const earlierReport = reportDir ? await readEarlierReport(reportDir) : undefined;
     ctx.writesTo(cacheDir);
     if (reportDir) ctx.writesTo(reportDir);
 
+    const preparing = performance.now();
     const dirs = await prepareModelDirs({
       modelDir: g.modelDir,
       outDir: cacheDir,
@@ -121,8 +140,10 @@ export const benchCommand: Command = {
         size: { width, height },
       },
       threads,
+      device,
       onProgress: ctx.progress,
     });
+    const prepareMs = performance.now() - preparing;
     const outcome = await benchmark({
       models: precisions.map((p) => ({ precision: p, dir: dirs[p] })),
       modelName: info.name,
@@ -137,22 +158,27 @@ export const benchCommand: Command = {
       warmup,
       runs,
       threads,
+      device,
       interleave: !sequential,
       fidelity: fidelityPrompts && language ? { prompts: fidelityPrompts, steps: fidelitySteps ?? (bundled ? Math.min(steps, BUNDLED_FIDELITY_STEPS) : steps), language } : undefined,
       onProgress: ctx.progress,
       openGenerator: openDiffusionGenerator,
       onnxruntimeVersion: onnxruntimeVersion(),
-      notes: dirs.notes,
+      notes: [...g.warnings, ...dirs.notes],
     });
     const written = reportDir ? await writeBenchmarkReport(reportDir, outcome) : undefined;
+    // The whole command, as a stopwatch sees it: making the FP16/INT8 dirs, loading, runs, fidelity, the report.
+    const wallMs = performance.now() - started;
+    const replaced = earlierReport ? `replaced the report of the run of ${earlierReport}` : undefined;
     if (ctx.json) {
-      ctx.printJson({ ok: true, report: outcome.report, files: written ?? null });
+      ctx.printJson({ ok: true, report: outcome.report, files: written ?? null, wallMs, prepareMs, replacedReport: earlierReport ?? null, warnings: g.warnings });
       return 0;
     }
     const r = outcome.report;
     ctx.io.stdout(
       [
         `sdq bench ${r.model}: "${r.prompt}", ${r.width}x${r.height}, ${r.scheduler} ${r.steps} steps, guidance ${r.guidance}, seed ${r.seed}, ${r.warmup} warm-up + ${r.runs} runs per precision`,
+        machineLine(r),
         '',
         formatTextTable(TABLE_HEADER, tableRows(r)),
         '',
@@ -160,11 +186,11 @@ export const benchCommand: Command = {
         formatTextTable(STAGE_HEADER, stageRows(r)),
         '',
         ...(r.precisions.some((p) => p.fidelity)
-          ? [`fidelity = faithful images / prompts (${r.precisions.find((p) => p.fidelity)!.fidelity!.steps} steps; faithful: >= 3% of pixels in the shape's colour and >= 50% in the background's)`]
+          ? [`fidelity = faithful images / prompts (${r.precisions.find((p) => p.fidelity)!.fidelity!.steps} steps); ${FIDELITY_RULE}`]
           : []),
         ...r.notes.map((n) => `note: ${n}`),
-        ...(written ? [`report: ${written.html}`] : []),
-        `total ${(r.totalMs / 1000).toFixed(1)} s`,
+        ...(written ? [`report: ${written.html}${replaced ? ` (${replaced}; pass --report DIR to keep both)` : ''}`] : []),
+        `total ${(wallMs / 1000).toFixed(1)} s wall: model dirs ${(prepareMs / 1000).toFixed(1)} s, benchmark ${(r.totalMs / 1000).toFixed(1)} s, report ${((wallMs - prepareMs - r.totalMs) / 1000).toFixed(1)} s`,
         '',
       ].join('\n'),
     );

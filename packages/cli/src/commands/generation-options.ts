@@ -1,8 +1,9 @@
 // What `sdq generate` and `sdq bench` both take to generate an image: the model dir (default: the bundled
 // shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
 import * as path from 'node:path';
-import { checkModelDir, readPromptLanguage, SCHEDULERS } from '@sdq/pipeline';
-import { type OptionSpec, type OptionValues, UsageError, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
+import { checkModelDir, generationWarnings, imageSizeProblem, readPromptLanguage, SCHEDULERS, DEVICES, type Device, type ModelDirInfo } from '@sdq/pipeline';
+import type { CommandContext } from '../command.js';
+import { type OptionSpec, type OptionValues, UsageError, choiceOption, floatOption, intOption, sizeOption, stringOption } from '../usage.js';
 import { defaultModelDir } from '../fixtures.js';
 
 export const SHAPES_DEFAULT_PROMPT = 'a red circle on a blue background';
@@ -17,6 +18,7 @@ export const GENERATION_OPTIONS = {
   seed: { type: 'string' },
   size: { type: 'string' },
   threads: { type: 'string' },
+  device: { type: 'string' },
 } as const satisfies OptionSpec;
 
 export interface GenerationSettings {
@@ -25,7 +27,8 @@ export interface GenerationSettings {
   /** The model's prompt language (TRAINING.json), if it has one. */
   language: Awaited<ReturnType<typeof readPromptLanguage>>;
   prompt: string;
-  negativePrompt: string;
+  /** Undefined when not given (SDXL then uses zero unconditional embeddings, as diffusers does). */
+  negativePrompt: string | undefined;
   steps: number;
   scheduler: string;
   /** Default 5 for a model with a prompt language (shapes-sd was trained for it), else 7.5. */
@@ -34,6 +37,16 @@ export interface GenerationSettings {
   width: number;
   height: number;
   threads: number | undefined;
+  /** --device: cpu (default), webgpu or cuda. */
+  device: Device;
+  /** Why the image will not show the prompt (random weights, a prompt outside the model's language). */
+  warnings: string[];
+}
+
+/** A --size the model cannot generate is a usage error naming the sizes that work (checked before any work). */
+export function checkSizeFits(info: ModelDirInfo, width: number, height: number, command: string): void {
+  const problem = imageSizeProblem(info, width, height);
+  if (problem) throw new UsageError(`--size ${problem}`, command);
 }
 
 /** Reads and checks the generation options; the image size defaults to the UNet's sample size x 8. */
@@ -54,14 +67,16 @@ export async function readGenerationSettings(
   const modelDir = path.resolve(cwd, modelArg ?? defaultModelDir(cwd));
   const info = await checkModelDir(modelDir);
   const language = await readPromptLanguage(modelDir);
-  const side = (info.sampleSize ?? 64) * 8;
+  const side = (info.sampleSize ?? 64) * info.sizeMultiple.vaeFactor;
   const { width, height } = size ?? { width: side, height: side };
+  checkSizeFits(info, width, height, command);
+  const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
   return {
     modelDir,
     info,
     language,
-    prompt: stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT),
-    negativePrompt: stringOption(values, 'negative-prompt') ?? '',
+    prompt,
+    negativePrompt: stringOption(values, 'negative-prompt'),
     steps,
     scheduler,
     guidance: guidanceArg ?? (language ? 5 : 7.5),
@@ -69,5 +84,21 @@ export async function readGenerationSettings(
     width,
     height,
     threads,
+    device: readDevice(values, command),
+    warnings: await generationWarnings(modelDir, prompt, language),
   };
 }
+
+/** Warnings go to stderr before the work starts (people see them; --json carries them in the result too). */
+export function printWarnings(warnings: readonly string[], ctx: CommandContext, command: string): void {
+  for (const w of warnings) ctx.io.stderr(`sdq ${command}: warning: ${w}\n`);
+}
+
+/** --device cpu|webgpu|cuda (default cpu). */
+export function readDevice(values: OptionValues, command: string): Device {
+  return choiceOption(values, 'device', DEVICES, command) ?? 'cpu';
+}
+
+export const DEVICE_HELP = `  --device D            where onnxruntime runs: cpu (default), webgpu (the GPU through onnxruntime-node's
+                        bundled WebGPU provider; needs a Vulkan driver) or cuda (onnxruntime-node's
+                        CUDA provider, installed separately); a missing device is an error, never a CPU run`;

@@ -10,11 +10,13 @@ export const quantizeCommand: Command = {
   help: `Usage: sdq quantize <in> <out> --calibration <dir | ranges.json> [--per-channel] [--exclude <node-or-op>,...]
 
 <in>/<out>: a UNet .onnx file each, or model dirs (the UNet is quantized, the text encoder and
-VAE decoder stay FP32, tokenizer/scheduler/configs are copied). The layout is @sdq/calib's
-default INT8 UNet policy: Conv and weight MatMuls quantized (attention's activation x
+VAE decoder stay FP32, tokenizer/scheduler/configs are copied; the dir records what it is in
+sdq-made-from.json, which "sdq build" reads). With a dir from "sdq calibrate" and no options
+this is the INT8 recipe of "sdq bench". The layout is @sdq/calib's default INT8 UNet policy: Conv and weight MatMuls quantized (attention's activation x
 activation MatMuls stay float), Q/DQ on their outputs so onnxruntime fuses QLinearConv,
 uint8 activations, int8 per-channel weights, int32 biases; conv_in, conv_out and the time
-embedding stay float. With uint8 activations each attention also becomes onnxruntime's
+embedding stay float (from 512x512 calibration images up, MatMul outputs stay float too, the
+FAST layout). With uint8 activations each attention also becomes onnxruntime's
 MultiHeadAttention (tiled attention on CPU); --activations int8 (TensorRT) keeps plain ops.
 Output appears complete or not at all.
 
@@ -24,7 +26,10 @@ Options:
   --per-tensor          one scale per weight tensor
   --exclude LIST        node names or op types (Conv, MatMul, Gemm) to keep in float
   --activations T       uint8 (default, onnxruntime CPU) or int8 (zero point 0, for TensorRT)
-  --method M            range method when calibrating from UNet inputs: minmax (default), percentile, entropy
+  --method M            recalibrate from the dir's unet_inputs.npz with percentile, minmax or
+                        entropy (as "sdq calibrate --method"); default: the ranges.json that
+                        "sdq calibrate" computed (percentile unless it was given another
+                        --method); an .npz is calibrated with percentile
   --threads N           onnxruntime intra-op threads (default 2)
 
 ${COMMON_HELP}

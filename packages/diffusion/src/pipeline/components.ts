@@ -46,6 +46,10 @@ function notA(kind: string, path: string, inputs: ValueInfo[], expected: string)
 export interface TextEncoderIO {
   inputIds: ValueInfo & { type: 'int32' | 'int64' };
   hiddenStates: ValueInfo;
+  /** `hidden_states.N` outputs in layer order (optimum exports them for SDXL): [0] the embeddings, last the final layer. */
+  layerHiddenStates: ValueInfo[];
+  /** The projected pooled output `text_embeds` (CLIPTextModelWithProjection), if any. */
+  textEmbeds: ValueInfo | null;
 }
 
 export function textEncoderIO(session: ort.InferenceSession, path: string): TextEncoderIO {
@@ -59,7 +63,21 @@ export function textEncoderIO(session: ort.InferenceSession, path: string): Text
   if (hidden === undefined || !FLOAT_TYPES.has(hidden.type)) {
     throw new SdqError('BAD_FORMAT', `${path} has no float output last_hidden_state [batch, 77, hidden]; outputs are ${describe(outputs)}`);
   }
-  return { inputIds: ids as TextEncoderIO['inputIds'], hiddenStates: hidden };
+  const layers = outputs
+    .map((o) => ({ o, layer: /^hidden_states\.(\d+)$/.exec(o.name)?.[1] }))
+    .filter((x): x is { o: ValueInfo; layer: string } => x.layer !== undefined)
+    .sort((a, b) => Number(a.layer) - Number(b.layer))
+    .map((x) => x.o);
+  const textEmbeds = outputs.find((o) => o.name === 'text_embeds' && o.shape.length === 2) ?? null;
+  return { inputIds: ids as TextEncoderIO['inputIds'], hiddenStates: hidden, layerHiddenStates: layers, textEmbeds };
+}
+
+/** A UNet input that carries the prompt's conditioning, with the role the prompt encoding fills it by. */
+export interface ConditioningInput {
+  /** encoder_hidden_states, or SDXL's added conditions text_embeds and time_ids. */
+  role: string;
+  info: ValueInfo;
+  type: FloatType;
 }
 
 /** What the pipeline needs to know about the UNet's I/O. */
@@ -69,6 +87,8 @@ export interface UnetIO {
   timestep: ValueInfo;
   encoderHiddenStates: ValueInfo;
   hiddenType: FloatType;
+  /** Every conditioning input the UNet declares (encoder_hidden_states first), fed from the prompt encoding by role. */
+  conditioning: ConditioningInput[];
   output: ValueInfo;
   /** Fixed batch size of the sample input, or null when dynamic. */
   fixedBatch: number | null;
@@ -77,21 +97,16 @@ export interface UnetIO {
 export function unetIO(session: ort.InferenceSession, path: string): UnetIO {
   const inputs = tensorInfos(session.inputMetadata);
   const outputs = tensorInfos(session.outputMetadata);
-  const expected = 'sample [b, 4, h, w], timestep [b] or [], encoder_hidden_states [b, 77, d]';
+  const expected = 'sample [b, 4, h, w], timestep [b] or [], encoder_hidden_states [b, 77, d] (SDXL: also text_embeds [b, d], time_ids [b, 6])';
   const sample = pick(inputs, 'sample', (v) => FLOAT_TYPES.has(v.type) && v.shape.length === 4);
   const timestep = pick(inputs, 'timestep', (v) => v.shape.length <= 1);
   const hidden = pick(inputs, 'encoder_hidden_states', (v) => FLOAT_TYPES.has(v.type) && v.shape.length === 3);
   if (sample === undefined || timestep === undefined || hidden === undefined) throw notA('UNet', path, inputs, expected);
-  const extra = inputs.filter((v) => v !== sample && v !== timestep && v !== hidden);
-  if (extra.length > 0) {
-    throw new SdqError(
-      'UNSUPPORTED',
-      `${path} has UNet inputs this pipeline does not feed (${describe(extra)}); SDXL-style added conditions and timestep_cond are not supported`,
-    );
-  }
   if (sample.shape.length !== 4 || hidden.shape.length !== 3 || !(FLOAT_TYPES.has(timestep.type) || INT_TYPES.has(timestep.type))) {
     throw notA('UNet', path, inputs, expected);
   }
+  const conditioning = [{ role: 'encoder_hidden_states', info: hidden }, ...inputs.filter((v) => v !== sample && v !== timestep && v !== hidden).map((info) => ({ role: info.name, info }))]
+    .map(({ role, info }) => ({ role, info, type: floatTypeOf(info.type, `${path} input ${info.name}`) }));
   const output = outputs.find((o) => o.name === 'out_sample') ?? outputs[0];
   if (output === undefined) throw new SdqError('BAD_FORMAT', `${path} has no outputs`);
   const batch = sample.shape[0];
@@ -101,6 +116,7 @@ export function unetIO(session: ort.InferenceSession, path: string): UnetIO {
     timestep,
     encoderHiddenStates: hidden,
     hiddenType: floatTypeOf(hidden.type, `${path} input ${hidden.name}`),
+    conditioning,
     output,
     fixedBatch: typeof batch === 'number' && batch > 0 ? batch : null,
   };

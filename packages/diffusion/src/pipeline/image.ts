@@ -36,7 +36,7 @@ export function vaeOutputToImage(chw: Float32Array, width: number, height: numbe
 }
 
 /** PNG bytes of an RGB image (8-bit, no alpha). */
-export function encodePng(image: Pick<RgbImage, 'width' | 'height' | 'rgb8'>): Buffer {
+export function encodePng(image: Pick<RgbImage, 'width' | 'height' | 'rgb8'>): Uint8Array {
   const png = new PNG({ width: image.width, height: image.height, colorType: 2, inputColorType: 2, inputHasAlpha: false });
   png.data = Buffer.from(image.rgb8.buffer, image.rgb8.byteOffset, image.rgb8.byteLength);
   return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { SdqError, float16ToFloat32, float32ToFloat16 } from '@sdq/quant';
+import { SdqError } from '@sdq/quant';
 import { type NoiseSource, SeededNoise } from '../random.js';
 import type { SchedulerConfig } from '../schedulers/config.js';
 import { createScheduler, createSchedulerByName } from '../schedulers/create.js';
@@ -9,8 +9,13 @@ import type { Scheduler } from '../schedulers/scheduler.js';
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer.js';
 import { type TextEncoderIO, type UnetIO, type VaeDecoderIO, openSession, textEncoderIO, unetIO, vaeDecoderIO } from './components.js';
 import { type RgbImage, vaeOutputToImage } from './image.js';
-import { checkModelDir, componentModelPath, readJsonFile, readOptionalJson } from './model-dir.js';
+import { type ModelFamily, checkModelDir, componentModelPath, readJsonFile, readModelIndex, readOptionalJson } from './model-dir.js';
+import {
+  ClipPromptEncoding, ClipTextEncoder, type FloatTensor, type PromptEncoding, SdxlPromptEncoding, type SizeConditioning,
+} from './prompt-encoding.js';
+import { type Device, checkDeviceRuntime, deviceUnavailableMessage, executionProvidersFor } from './device.js';
 import { FloatFeed, outputAsFloat32 } from './tensors.js';
+import { UnetBatch, checkConditioningRoles } from './unet-batch.js';
 
 const f = Math.fround;
 
@@ -23,21 +28,30 @@ export interface PipelineOptions {
   interOpNumThreads?: number;
   /** onnxruntime graph optimization level; default 'all'. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'layout' | 'all';
-  /** Execution providers in priority order; default ['cpu']. Others (cuda, tensorrt, ...) pass through where the onnxruntime build has them. */
+  /** Where the sessions run (default 'cpu'): 'webgpu' is onnxruntime-node's bundled WebGPU provider, 'cuda' its downloadable CUDA provider. An absent device is an SdqError, never a CPU run. */
+  device?: Device;
+  /** Execution providers in priority order; overrides `device`. Others (tensorrt, ...) pass through where the onnxruntime build has them. */
   executionProviders?: readonly ort.InferenceSession.ExecutionProviderConfig[];
   /** Any other onnxruntime session options (the fields above win). */
   sessionOptions?: ort.InferenceSession.SessionOptions;
   /** ONNX file names inside the component folders (default model.onnx), e.g. `{ unet: 'model_int8.onnx' }`. */
-  modelFiles?: Partial<Record<'text_encoder' | 'unet' | 'vae_decoder', string>>;
+  modelFiles?: Partial<Record<'text_encoder' | 'text_encoder_2' | 'unet' | 'vae_decoder', string>>;
   /** Receives scheduler config notes (ignored keys, fallbacks). Default console.warn. */
   logger?: (message: string) => void;
 }
 
-/** One text-to-image request. */
-export interface GenerateOptions {
+/** One text-to-image request. SDXL's size conditioning (originalSize, cropsCoordsTopLeft, targetSize) as in diffusers. */
+export interface GenerateOptions extends SizeConditioning {
   prompt: string;
-  /** Default "" (the unconditional prompt of classifier-free guidance). */
+  /** SDXL: the prompt for tokenizer_2/text_encoder_2; default `prompt`. */
+  prompt2?: string;
+  /**
+   * The unconditional prompt of classifier-free guidance. Left out, SD 1.x/2.x encode "" and SDXL (with
+   * force_zeros_for_empty_prompt, its default) uses zero embeddings, as diffusers does; an explicit "" is encoded.
+   */
   negativePrompt?: string;
+  /** SDXL: the negative prompt for text_encoder_2; default `negativePrompt`. */
+  negativePrompt2?: string;
   /** Denoising steps; default 25. */
   steps?: number;
   /** Classifier-free guidance scale; default 7.5. <= 1 runs the conditional pass only (batch N instead of 2N). */
@@ -82,6 +96,8 @@ export interface UnetInputs {
   /** dims as the model takes them: [batch], [1] or [] (scalar). */
   timestep: { data: Float32Array; dims: number[] };
   encoderHiddenStates: { data: Float32Array; dims: number[] };
+  /** The UNet's other conditioning inputs by its input names (SDXL: text_embeds, time_ids); empty for SD 1.x/2.x. */
+  added: Record<string, { data: Float32Array; dims: number[] }>;
 }
 
 /** Wall time per stage of one generation, ms (performance.now()). */
@@ -114,23 +130,45 @@ export interface GenerationResult {
 
 interface Sessions {
   textEncoder: ort.InferenceSession;
+  /** SDXL's second text encoder; null for SD 1.x/2.x. */
+  textEncoder2: ort.InferenceSession | null;
   unet: ort.InferenceSession;
   vaeDecoder: ort.InferenceSession;
 }
 
+/** What fromDir read from the model dir besides the sessions. */
+interface ModelParts {
+  family: ModelFamily;
+  tokenizer: ClipTokenizer;
+  tokenizer2: ClipTokenizer | null;
+  textEncoderIO: TextEncoderIO;
+  unetIO: UnetIO;
+  vaeDecoderIO: VaeDecoderIO;
+  unetPath: string;
+  promptEncoding: PromptEncoding;
+}
+
 /**
- * Stable Diffusion text-to-image over onnxruntime-node, for a model dir in optimum's ONNX layout. Reads each
- * component's input names and types (int32/int64 input_ids, float/int timestep, float16 or float32 tensors) instead
- * of assuming them, and reproduces diffusers' StableDiffusionPipeline step for step.
+ * Stable Diffusion text-to-image over onnxruntime-node, for a model dir in optimum's ONNX layout: SD 1.x/2.x, and
+ * SDXL (recognised from model_index.json). Reads each component's input names and types (int32/int64 input_ids,
+ * float/int timestep, float16 or float32 tensors, the UNet's conditioning inputs) instead of assuming them, and
+ * reproduces diffusers' StableDiffusionPipeline / StableDiffusionXLPipeline step for step.
  */
 export class StableDiffusionPipeline {
+  readonly family: ModelFamily;
+  readonly tokenizer: ClipTokenizer;
+  /** SDXL's tokenizer_2 (pads with `!`); null for SD 1.x/2.x. */
+  readonly tokenizer2: ClipTokenizer | null;
+  readonly textEncoderIO: TextEncoderIO;
+  readonly unetIO: UnetIO;
+  readonly vaeDecoderIO: VaeDecoderIO;
+  private readonly unetPath: string;
+  private readonly promptEncoding: PromptEncoding;
+
   private constructor(
     readonly dir: string,
-    readonly tokenizer: ClipTokenizer,
+    parts: ModelParts,
     private readonly sessions: Sessions,
-    readonly textEncoderIO: TextEncoderIO,
-    readonly unetIO: UnetIO,
-    readonly vaeDecoderIO: VaeDecoderIO,
     /** The model's scheduler/scheduler_config.json. */
     readonly schedulerConfig: SchedulerConfig,
     readonly vaeScalingFactor: number,
@@ -138,20 +176,36 @@ export class StableDiffusionPipeline {
     readonly latentChannels: number,
     readonly defaultSize: number,
     private readonly options: PipelineOptions,
-  ) {}
+  ) {
+    ({
+      family: this.family,
+      tokenizer: this.tokenizer,
+      tokenizer2: this.tokenizer2,
+      textEncoderIO: this.textEncoderIO,
+      unetIO: this.unetIO,
+      vaeDecoderIO: this.vaeDecoderIO,
+      unetPath: this.unetPath,
+      promptEncoding: this.promptEncoding,
+    } = parts);
+  }
 
   static async fromDir(dir: string, options: PipelineOptions = {}): Promise<StableDiffusionPipeline> {
-    checkModelDir(dir);
+    const index = readModelIndex(dir);
+    checkModelDir(dir, index.family);
+    const sdxl = index.family === 'sdxl';
     const schedulerConfig = readJsonFile(join(dir, 'scheduler', 'scheduler_config.json'), 'the scheduler config');
     if (Object.keys(schedulerConfig).length === 0) {
       throw new SdqError('EMPTY_INPUT', `${join(dir, 'scheduler', 'scheduler_config.json')} is empty; it needs _class_name and the beta schedule of the model`);
     }
     const tokenizer = ClipTokenizer.fromDir(join(dir, 'tokenizer'));
+    const tokenizer2 = sdxl ? ClipTokenizer.fromDir(join(dir, 'tokenizer_2')) : null;
     const vaeConfig = readOptionalJson(join(dir, 'vae_decoder', 'config.json'));
     const unetConfig = readOptionalJson(join(dir, 'unet', 'config.json'));
+    const device = options.device ?? 'cpu';
+    if (options.executionProviders === undefined) checkDeviceRuntime(device);
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: 'all',
-      executionProviders: ['cpu'],
+      executionProviders: executionProvidersFor(device),
       logSeverityLevel: 3,
       ...options.sessionOptions,
       ...(options.intraOpNumThreads !== undefined && { intraOpNumThreads: options.intraOpNumThreads }),
@@ -162,26 +216,49 @@ export class StableDiffusionPipeline {
     const files = options.modelFiles ?? {};
     const paths = {
       textEncoder: componentModelPath(dir, 'text_encoder', files.text_encoder),
+      textEncoder2: sdxl ? componentModelPath(dir, 'text_encoder_2', files.text_encoder_2) : null,
       unet: componentModelPath(dir, 'unet', files.unet),
       vaeDecoder: componentModelPath(dir, 'vae_decoder', files.vae_decoder),
     };
+    const open = async (file: string): Promise<ort.InferenceSession> => {
+      try {
+        return await openSession(file, sessionOptions);
+      } catch (e) {
+        // an absent device fails every component alike: say what is missing instead of blaming the model file
+        const unavailable = options.executionProviders === undefined ? deviceUnavailableMessage(device, String((e as Error).cause ?? e)) : undefined;
+        if (unavailable !== undefined) throw new SdqError('UNSUPPORTED', unavailable, { cause: e });
+        throw e;
+      }
+    };
     const sessions: Sessions = {
-      textEncoder: await openSession(paths.textEncoder, sessionOptions),
-      unet: await openSession(paths.unet, sessionOptions),
-      vaeDecoder: await openSession(paths.vaeDecoder, sessionOptions),
+      textEncoder: await open(paths.textEncoder),
+      textEncoder2: paths.textEncoder2 === null ? null : await open(paths.textEncoder2),
+      unet: await open(paths.unet),
+      vaeDecoder: await open(paths.vaeDecoder),
     };
     const te = textEncoderIO(sessions.textEncoder, paths.textEncoder);
     const un = unetIO(sessions.unet, paths.unet);
     const vae = vaeDecoderIO(sessions.vaeDecoder, paths.vaeDecoder);
+    const encoder = new ClipTextEncoder(tokenizer, sessions.textEncoder, te);
+    const promptEncoding =
+      sessions.textEncoder2 !== null && tokenizer2 !== null && paths.textEncoder2 !== null
+        ? new SdxlPromptEncoding(
+            [encoder, new ClipTextEncoder(tokenizer2, sessions.textEncoder2, textEncoderIO(sessions.textEncoder2, paths.textEncoder2))],
+            [paths.textEncoder, paths.textEncoder2],
+            index.forceZerosForEmptyPrompt,
+          )
+        : new ClipPromptEncoding(encoder);
+    checkConditioningRoles(un, paths.unet, promptEncoding.roles);
     const scaling = typeof vaeConfig['scaling_factor'] === 'number' ? vaeConfig['scaling_factor'] : 0.18215;
     const blocks = Array.isArray(vaeConfig['block_out_channels']) ? vaeConfig['block_out_channels'].length : 4;
     const vaeScale = 2 ** (blocks - 1);
     const channelDim = un.sample.shape[1];
     const channels = typeof channelDim === 'number' ? channelDim : typeof unetConfig['in_channels'] === 'number' ? unetConfig['in_channels'] : 4;
     const sampleSize = typeof unetConfig['sample_size'] === 'number' ? unetConfig['sample_size'] : 64;
-    const pipeline = new StableDiffusionPipeline(
-      dir, tokenizer, sessions, te, un, vae, schedulerConfig, scaling, vaeScale, channels, sampleSize * vaeScale, options,
-    );
+    const parts: ModelParts = {
+      family: index.family, tokenizer, tokenizer2, textEncoderIO: te, unetIO: un, vaeDecoderIO: vae, unetPath: paths.unet, promptEncoding,
+    };
+    const pipeline = new StableDiffusionPipeline(dir, parts, sessions, schedulerConfig, scaling, vaeScale, channels, sampleSize * vaeScale, options);
     // Fail at load time, not at the first generate, on a bad scheduler choice.
     pipeline.makeScheduler(options.scheduler, undefined, undefined);
     return pipeline;
@@ -197,227 +274,110 @@ export class StableDiffusionPipeline {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.sessions.textEncoder.release(), this.sessions.unet.release(), this.sessions.vaeDecoder.release()]);
+    const { textEncoder, textEncoder2, unet, vaeDecoder } = this.sessions;
+    await Promise.all([textEncoder, unet, vaeDecoder, ...(textEncoder2 === null ? [] : [textEncoder2])].map((s) => s.release()));
   }
 
-  private async encodeText(ids: number[]): Promise<Float32Array> {
-    const type = this.textEncoderIO.inputIds.type;
-    const data = type === 'int64' ? BigInt64Array.from(ids, (v) => BigInt(v)) : Int32Array.from(ids);
-    const feeds = { [this.textEncoderIO.inputIds.name]: new ort.Tensor(type, data, [1, ids.length]) };
-    const out = await this.sessions.textEncoder.run(feeds);
-    const name = this.textEncoderIO.hiddenStates.name;
-    return Float32Array.from(outputAsFloat32(out[name], name));
+  /** The checked size, image count and steps of a request. */
+  private requestShape(request: GenerateOptions): { width: number; height: number; n: number; steps: number } {
+    const size = { width: request.width ?? this.defaultSize, height: request.height ?? this.defaultSize };
+    for (const [name, value] of Object.entries(size)) {
+      if (!Number.isInteger(value) || value <= 0 || value % this.vaeScaleFactor !== 0) {
+        throw new SdqError('INVALID_ARGUMENT', `${name} ${value} must be a positive multiple of ${this.vaeScaleFactor} (the VAE downsampling factor)`);
+      }
+    }
+    const [n, steps] = [request.numImages ?? 1, request.steps ?? 25];
+    if (!Number.isInteger(n) || n < 1) throw new SdqError('INVALID_ARGUMENT', `numImages must be a positive integer, got ${n}`);
+    if (!Number.isInteger(steps) || steps < 1) throw new SdqError('INVALID_ARGUMENT', `steps must be a positive integer, got ${steps}`);
+    if (typeof request.prompt !== 'string') throw new SdqError('INVALID_ARGUMENT', 'prompt must be a string');
+    return { ...size, n, steps };
   }
 
   async generate(request: GenerateOptions): Promise<GenerationResult> {
     const start = performance.now();
-    const steps = request.steps ?? 25;
+    const { width, height, n, steps } = this.requestShape(request);
     const guidance = request.guidanceScale ?? 7.5;
-    const numImages = request.numImages ?? 1;
-    const width = request.width ?? this.defaultSize;
-    const height = request.height ?? this.defaultSize;
-    const factor = this.vaeScaleFactor;
-    for (const [name, value] of [['width', width], ['height', height]] as const) {
-      if (!Number.isInteger(value) || value <= 0 || value % factor !== 0) {
-        throw new SdqError('INVALID_ARGUMENT', `${name} ${value} must be a positive multiple of ${factor} (the VAE downsampling factor)`);
-      }
-    }
-    if (!Number.isInteger(numImages) || numImages < 1) throw new SdqError('INVALID_ARGUMENT', `numImages must be a positive integer, got ${numImages}`);
-    if (!Number.isInteger(steps) || steps < 1) throw new SdqError('INVALID_ARGUMENT', `steps must be a positive integer, got ${steps}`);
-    if (typeof request.prompt !== 'string') throw new SdqError('INVALID_ARGUMENT', 'prompt must be a string');
     const cfg = guidance > 1;
-    const h = height / factor;
-    const w = width / factor;
-    const c = this.latentChannels;
-    const latentSize = c * h * w;
-    const n = numImages;
-    const batch = cfg ? 2 * n : n;
+    const [c, h, w] = [this.latentChannels, height / this.vaeScaleFactor, width / this.vaeScaleFactor];
+    const half = n * c * h * w;
+    const { tensors, tokenizerMs, textEncoderMs } = await this.promptEncoding.encode({ ...request, guidance: cfg, numImages: n, width, height });
 
-    // text encoding: diffusers encodes prompt and negative prompt separately and repeats them per image
-    let t0 = performance.now();
-    const condIds = this.tokenizer.call(request.prompt).inputIds;
-    const uncondIds = cfg ? this.tokenizer.call(request.negativePrompt ?? '').inputIds : null;
-    const tokenizerMs = performance.now() - t0;
-    t0 = performance.now();
-    const cond = await this.encodeText(condIds);
-    const uncond = uncondIds !== null ? await this.encodeText(uncondIds) : null;
-    const textEncoderMs = performance.now() - t0;
-    const tokens = cond.length;
-    const hidden = new Float32Array(batch * tokens);
-    for (let i = 0; i < n; i++) {
-      if (uncond !== null) {
-        hidden.set(uncond, i * tokens);
-        hidden.set(cond, (n + i) * tokens);
-      } else hidden.set(cond, i * tokens);
-    }
-    const hiddenDims = [batch, this.tokenizer.modelMaxLength, tokens / this.tokenizer.modelMaxLength];
-
-    // scheduler and initial latents
+    // scheduler and initial latents (N(0, 1) scaled by init_noise_sigma, as diffusers does)
     const seed = request.noise === undefined ? (request.seed ?? 0) : null;
     const noise = request.noise ?? new SeededNoise(request.seed ?? 0);
     const scheduler = this.makeScheduler(request.scheduler ?? this.options.scheduler, noise, request.eta);
     scheduler.setTimesteps(steps);
-    let latents: Float32Array = new Float32Array(n * latentSize);
-    let spare: Float32Array = new Float32Array(n * latentSize);
-    if (request.latents !== undefined) {
-      if (request.latents.length !== latents.length) {
-        throw new SdqError('SHAPE_MISMATCH', `latents have ${request.latents.length} values; [${n}, ${c}, ${h}, ${w}] = ${latents.length} expected`);
-      }
-      latents.set(request.latents);
-    } else noise.fill(latents);
-    const sigma0 = scheduler.initNoiseSigma;
-    if (sigma0 !== 1) for (let i = 0; i < latents.length; i++) latents[i] = f(latents[i] * sigma0);
-
-    // buffers and tensors reused by every step
-    const io = this.unetIO;
-    const chunk = io.fixedBatch ?? batch;
-    if (batch % chunk !== 0) {
-      throw new SdqError('SHAPE_MISMATCH', `the UNet has a fixed batch of ${chunk}; the run needs batch ${batch} (guidance ${cfg ? 'on' : 'off'}, ${n} images)`);
+    let latents: Float32Array = new Float32Array(half);
+    let spare: Float32Array = new Float32Array(half);
+    if (request.latents !== undefined && request.latents.length !== half) {
+      throw new SdqError('SHAPE_MISMATCH', `latents have ${request.latents.length} values; [${n}, ${c}, ${h}, ${w}] = ${half} expected`);
     }
-    const sampleData = new Float32Array(batch * latentSize);
-    const modelOut = new Float32Array(batch * latentSize);
-    const timestepDims = this.timestepDims(batch);
-    const timestepData = new Float32Array(timestepDims.length === 0 ? 1 : timestepDims[0]);
-    const names = { sample: io.sample.name, timestep: io.timestep.name, encoderHiddenStates: io.encoderHiddenStates.name };
-    const chunks = Array.from({ length: batch / chunk }, (_, k) => {
-      const sample = new FloatFeed(io.sampleType, sampleData.subarray(k * chunk * latentSize, (k + 1) * chunk * latentSize), [chunk, c, h, w]);
-      const ehs = new FloatFeed(io.hiddenType, hidden.subarray(k * chunk * tokens, (k + 1) * chunk * tokens), [chunk, hiddenDims[1], hiddenDims[2]]);
-      ehs.sync();
-      // the UNet writes its output straight into modelOut (float32) or a reused float16 buffer: no per-step arrays
-      const outView = modelOut.subarray(k * chunk * latentSize, (k + 1) * chunk * latentSize);
-      const outHalf = io.output.type === 'float16' ? new Uint16Array(outView.length) : null;
-      const outDims = [chunk, c, h, w];
-      const output = outHalf !== null
-        ? new ort.Tensor('float16', outHalf, outDims)
-        : io.output.type === 'float32' ? new ort.Tensor('float32', outView, outDims) : null;
-      return { sample, ehs, timestep: this.timestepTensor(chunk), outView, outHalf, output };
-    });
-    const guided = cfg ? new Float32Array(n * latentSize) : modelOut;
+    if (request.latents !== undefined) latents.set(request.latents);
+    else noise.fill(latents);
+    const sigma0 = scheduler.initNoiseSigma;
+    if (sigma0 !== 1) for (let i = 0; i < half; i++) latents[i] = f(latents[i] * sigma0);
+
+    const unet = new UnetBatch(this.sessions.unet, this.unetIO, this.unetPath, tensors, [cfg ? 2 * n : n, c, h, w]);
+    const guided = cfg ? new Float32Array(half) : unet.output.subarray(0, half);
     const unetStepMs: number[] = [];
     let schedulerMs = 0;
-    let unetCalls = 0;
-    const half = n * latentSize;
-    const modelInput = sampleData.subarray(0, half);
-    const condOutput = modelOut.subarray(0, half);
-
     const timesteps = [...scheduler.timesteps];
     for (let i = 0; i < timesteps.length; i++) {
       const t = timesteps[i];
       let s0 = performance.now();
-      scheduler.scaleModelInput(latents, t, modelInput);
-      if (cfg) sampleData.copyWithin(half, 0, half);
-      timestepData.fill(t);
-      for (const ch of chunks) {
-        ch.sample.sync();
-        this.setTimestep(ch.timestep, t);
-      }
+      scheduler.scaleModelInput(latents, t, unet.sample.subarray(0, half));
+      if (cfg) unet.sample.copyWithin(half, 0, half);
+      unet.prepare(t);
       schedulerMs += performance.now() - s0;
-      request.onUnetInput?.({
-        step: i,
-        names,
-        sample: { data: sampleData, dims: [batch, c, h, w] },
-        timestep: { data: timestepData, dims: timestepDims },
-        encoderHiddenStates: { data: hidden, dims: hiddenDims },
-      });
+      request.onUnetInput?.(this.unetInputs(i, unet));
       const u0 = performance.now();
-      for (let k = 0; k < chunks.length; k++) {
-        const ch = chunks[k];
-        const feeds = {
-          [io.sample.name]: ch.sample.tensor,
-          [io.timestep.name]: ch.timestep,
-          [io.encoderHiddenStates.name]: ch.ehs.tensor,
-        };
-        unetCalls++;
-        if (ch.output !== null) {
-          await this.sessions.unet.run(feeds, { [io.output.name]: ch.output });
-          if (ch.outHalf !== null) float16ToFloat32(ch.outHalf, ch.outView);
-        } else {
-          const out = await this.sessions.unet.run(feeds);
-          outputAsFloat32(out[io.output.name], io.output.name, ch.outView);
-        }
-      }
-      const unetMs = performance.now() - u0;
-      unetStepMs.push(unetMs);
+      await unet.run();
+      unetStepMs.push(performance.now() - u0);
       s0 = performance.now();
-      if (cfg) {
-        // noise = uncond + g (cond - uncond), float32 like torch
-        for (let j = 0; j < half; j++) {
-          const u = modelOut[j];
-          guided[j] = u + f(guidance * f(modelOut[half + j] - u));
-        }
-      }
-      const next = scheduler.step(cfg ? guided : condOutput, t, latents, spare);
-      spare = latents;
-      latents = next;
+      // noise = uncond + g (cond - uncond), float32 like torch
+      if (cfg) for (let j = 0; j < half; j++) guided[j] = unet.output[j] + f(guidance * f(unet.output[half + j] - unet.output[j]));
+      const next = scheduler.step(guided, t, latents, spare);
+      [spare, latents] = [latents, next];
       schedulerMs += performance.now() - s0;
-      request.onStep?.({ step: i, totalSteps: timesteps.length, timestep: t, latents, unetMs });
+      request.onStep?.({ step: i, totalSteps: timesteps.length, timestep: t, latents, unetMs: unetStepMs[i] });
     }
 
-    // VAE decode, one image at a time (as optimum's pipeline does)
-    t0 = performance.now();
-    const vaeIO = this.vaeDecoderIO;
-    const latentFeed = new FloatFeed(vaeIO.latentType, new Float32Array(latentSize), [1, c, h, w]);
-    const images: RgbImage[] = [];
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < latentSize; j++) latentFeed.data[j] = latents[i * latentSize + j] / this.vaeScalingFactor;
-      const out = await this.sessions.vaeDecoder.run({ [vaeIO.latent.name]: latentFeed.sync() });
-      images.push(vaeOutputToImage(outputAsFloat32(out[vaeIO.output.name], vaeIO.output.name), width, height));
-    }
+    const t0 = performance.now();
+    const images = await this.decode(latents, n, width, height);
     const vaeDecoderMs = performance.now() - t0;
     const totalMs = performance.now() - start;
-    const unetTotal = unetStepMs.reduce((a, b) => a + b, 0);
+    const unetMs = unetStepMs.reduce((a, b) => a + b, 0);
+    const overheadMs = totalMs - textEncoderMs - unetMs - vaeDecoderMs;
+    const timings = { tokenizerMs, textEncoderMs, unetStepMs, unetMs, schedulerMs, vaeDecoderMs, totalMs, overheadMs, unetCalls: unet.calls };
+    return { images, latents, latentShape: [n, c, h, w], timesteps, scheduler: scheduler.className, seed, timings };
+  }
+
+  /** The UNet inputs of one step for onUnetInput (live buffers). */
+  private unetInputs(step: number, unet: UnetBatch): UnetInputs {
+    const io = this.unetIO;
+    const added: Record<string, FloatTensor> = {};
+    for (const [name, tensor] of unet.conditioning) if (name !== io.encoderHiddenStates.name) added[name] = tensor;
     return {
-      images,
-      latents,
-      latentShape: [n, c, h, w],
-      timesteps,
-      scheduler: scheduler.className,
-      seed,
-      timings: {
-        tokenizerMs,
-        textEncoderMs,
-        unetStepMs,
-        unetMs: unetTotal,
-        schedulerMs,
-        vaeDecoderMs,
-        totalMs,
-        overheadMs: totalMs - textEncoderMs - unetTotal - vaeDecoderMs,
-        unetCalls,
-      },
+      step,
+      names: { sample: io.sample.name, timestep: io.timestep.name, encoderHiddenStates: io.encoderHiddenStates.name },
+      sample: { data: unet.sample, dims: [...unet.sampleDims] },
+      timestep: unet.timestep,
+      encoderHiddenStates: unet.conditioning.get(io.encoderHiddenStates.name)!,
+      added,
     };
   }
 
-  /** Timestep dims the model takes: [] (scalar), its fixed [k], or [batch]. */
-  private timestepDims(batch: number): number[] {
-    const shape = this.unetIO.timestep.shape;
-    return shape.length === 0 ? [] : typeof shape[0] === 'number' ? [shape[0]] : [batch];
-  }
-
-  /** The timestep input tensor, typed as the model wants it. */
-  private timestepTensor(batch: number): ort.Tensor {
-    const info = this.unetIO.timestep;
-    const dims = this.timestepDims(batch);
-    const size = dims.length === 0 ? 1 : dims[0];
-    switch (info.type) {
-      case 'float32':
-        return new ort.Tensor('float32', new Float32Array(size), dims);
-      case 'float16':
-        return new ort.Tensor('float16', new Uint16Array(size), dims);
-      case 'int64':
-        return new ort.Tensor('int64', new BigInt64Array(size), dims);
-      case 'int32':
-        return new ort.Tensor('int32', new Int32Array(size), dims);
-      default:
-        throw new SdqError('UNSUPPORTED_TYPE', `UNet input ${info.name} is ${info.type}; expected float32, float16, int32 or int64`);
+  /** VAE decode of latents / scaling_factor, one image at a time (as optimum's pipeline does). */
+  private async decode(latents: Float32Array, n: number, width: number, height: number): Promise<RgbImage[]> {
+    const io = this.vaeDecoderIO;
+    const size = latents.length / n;
+    const feed = new FloatFeed(io.latentType, new Float32Array(size), [1, this.latentChannels, height / this.vaeScaleFactor, width / this.vaeScaleFactor]);
+    const images: RgbImage[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < size; j++) feed.data[j] = latents[i * size + j] / this.vaeScalingFactor;
+      const out = await this.sessions.vaeDecoder.run({ [io.latent.name]: feed.sync() });
+      images.push(vaeOutputToImage(outputAsFloat32(out[io.output.name], io.output.name), width, height));
     }
-  }
-
-  /** Writes timestep `t` into the tensor (integers truncate like numpy's astype). */
-  private setTimestep(tensor: ort.Tensor, t: number): void {
-    const data = tensor.data;
-    if (data instanceof Float32Array) data.fill(t);
-    else if (data instanceof BigInt64Array) data.fill(BigInt(Math.trunc(t)));
-    else if (data instanceof Int32Array) data.fill(Math.trunc(t));
-    else if (data instanceof Uint16Array) float32ToFloat16(new Float32Array(data.length).fill(t), data);
+    return images;
   }
 }

@@ -46,8 +46,52 @@ describe('ClipTokenizer reproduces transformers CLIPTokenizer (tokenizer.json)',
     expect(['<|startoftext|>', ...sd15.tokenize(c.text), '<|endoftext|>'].slice(0, 77)).toEqual(c.tokens.slice(0, 77));
   });
 
-  it.each(rows)('OpenAI CLIP encode (HTML unescaped, no special tokens): %s', (_t, c) => {
-    expect(sd15.encode(c.text, { htmlUnescape: true })).toEqual(c.openai_ids);
+  it.each(rows)('OpenAI CLIP encode (HTML unescaped, no added tokens): %s', (_t, c) => {
+    expect(sd15.encode(c.text, { htmlUnescape: true, matchAddedTokens: false })).toEqual(c.openai_ids);
+  });
+});
+
+/**
+ * fixtures/tokenizer-added-tokens.json: prompts with `!` and special tokens in them. Its ids are DERIVED by reasoning
+ * from transformers' algorithm (tools/conformance/clip-added-tokens.py, which reproduces every case of
+ * tokenizer.json), not produced by transformers itself: no transformers was available to generate them.
+ */
+interface AddedTokenCase {
+  text: string;
+  sd15_input_ids: number[];
+  sd15_attention_mask: number[];
+  sd15_tokens: string[];
+  sd2_input_ids: number[];
+  sd2_attention_mask: number[];
+  sd2_tokens: string[];
+}
+const addedCases = readJson<{ prompts: AddedTokenCase[] }>('tokenizer-added-tokens.json').prompts;
+
+describe('ClipTokenizer cuts special/added tokens out before BPE, as transformers does (tokenizer-added-tokens.json)', () => {
+  const rows = addedCases.map((c) => [JSON.stringify(c.text).slice(0, 60), c] as const);
+
+  it.each(rows)('SD 1.x (pad <|endoftext|>): %s', (_t, c) => {
+    expect(sd15.tokenize(c.text)).toEqual(c.sd15_tokens);
+    expect(sd15.call(c.text)).toEqual({ inputIds: c.sd15_input_ids, attentionMask: c.sd15_attention_mask });
+  });
+
+  it.each(rows)('SD 2.x (pad "!", every "!" its own id 0): %s', (_t, c) => {
+    expect(sd2.tokenize(c.text)).toEqual(c.sd2_tokens);
+    expect(sd2.call(c.text)).toEqual({ inputIds: c.sd2_input_ids, attentionMask: c.sd2_attention_mask });
+  });
+
+  it('reads further added tokens from tokenizer_config.json added_tokens_decoder and added_tokens.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sdq-tok-'));
+    for (const f of ['vocab.json', 'merges.txt']) symlinkSync(join(tokenizerDir, f), join(dir, f));
+    writeFileSync(
+      join(dir, 'tokenizer_config.json'),
+      JSON.stringify({ pad_token: '!', added_tokens_decoder: { '49408': { content: '<cat-toy>', special: false } } }),
+    );
+    writeFileSync(join(dir, 'added_tokens.json'), JSON.stringify({ '<sks>': 49409 }));
+    const tok = ClipTokenizer.fromDir(dir, { addedTokens: { 'x-y': 49410 } });
+    // Each added token is one id; the text around it goes through BPE as in the plain prompt.
+    expect(tok.encode('a <cat-toy> on <sks>!x-y')).toEqual([...sd2.encode('a'), 49408, ...sd2.encode('on'), 49409, 0, 49410]);
+    expect(sd2.encode('a <cat-toy>')).toEqual(sd2.encode('a < cat - toy >'));
   });
 });
 
@@ -73,6 +117,17 @@ describe('ClipTokenizer invariants', () => {
     expect(attentionMask.every((m) => m === 1)).toBe(true);
     expect(inputIds.slice(1, 76)).toEqual(sd15.encode(long).slice(0, 75));
     expect(inputIds[76]).toBe(sd15.eosTokenId);
+  });
+
+  it('SD 2.x: each "!" is the pad id, whatever surrounds it; other text tokenizes as without it', () => {
+    fc.assert(
+      fc.property(fc.array(fc.stringMatching(/^[a-z ,.?]{0,8}$/), { minLength: 1, maxLength: 6 }), (parts) => {
+        const text = parts.join('!');
+        const expected = parts.flatMap((p, i) => (i === 0 ? sd2.encode(p) : [sd2.padTokenId, ...sd2.encode(p)]));
+        expect(sd2.encode(text)).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('names the missing file', () => {

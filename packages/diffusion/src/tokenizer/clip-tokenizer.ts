@@ -14,6 +14,11 @@ export interface ClipTokenizerOptions {
   modelMaxLength?: number;
   /** Pad token string: `<|endoftext|>` for SD 1.x, `!` for SD 2.x (special_tokens_map.json `pad_token`). */
   padToken?: string;
+  /**
+   * Further added tokens (content -> id) that, like the special tokens, are cut out of the text whole before BPE:
+   * tokenizer_config.json `added_tokens_decoder`, `additional_special_tokens`, added_tokens.json (textual inversion).
+   */
+  addedTokens?: Readonly<Record<string, number>>;
 }
 
 export interface EncodeOptions {
@@ -22,6 +27,18 @@ export interface EncodeOptions {
    * CLIPTokenizer (what diffusers uses, the default here) does not.
    */
   htmlUnescape?: boolean;
+  /**
+   * Cut the special and added tokens (BOS, EOS, the pad token, `addedTokens`) out of the raw text before BPE, as
+   * transformers' CLIPTokenizer does (default true): with SD 2.x's pad token `!`, every `!` is then its own id 0.
+   * false gives OpenAI CLIP's `encode`, which has no added tokens.
+   */
+  matchAddedTokens?: boolean;
+}
+
+/** A piece of the raw text: an added token matched whole, or text between them that goes through BPE. */
+interface TextPiece {
+  text: string;
+  added: boolean;
 }
 
 const BOS = '<|startoftext|>';
@@ -53,6 +70,10 @@ export class ClipTokenizer {
   private readonly ranks: Map<string, number>;
   private readonly cache = new Map<string, string[]>();
   private readonly encoder = new TextEncoder();
+  /** Added/special token content -> id; what the text is split on before BPE. */
+  private readonly addedTokenIds = new Map<string, number>();
+  /** Added tokens by first character, longest first, for the leftmost-longest scan. */
+  private readonly addedByFirstChar = new Map<string, string[]>();
 
   constructor(
     private readonly vocab: ReadonlyMap<string, number>,
@@ -63,7 +84,18 @@ export class ClipTokenizer {
     this.modelMaxLength = options.modelMaxLength ?? 77;
     this.bosTokenId = this.idOf(BOS);
     this.eosTokenId = this.idOf(EOS);
-    this.padTokenId = this.idOf(options.padToken ?? EOS);
+    const pad = options.padToken ?? EOS;
+    this.padTokenId = this.idOf(pad);
+    for (const token of [BOS, EOS, pad]) this.addedTokenIds.set(token, this.idOf(token));
+    for (const [token, id] of Object.entries(options.addedTokens ?? {})) {
+      if (token.length > 0) this.addedTokenIds.set(token, id);
+    }
+    for (const token of this.addedTokenIds.keys()) {
+      const list = this.addedByFirstChar.get(token[0]) ?? [];
+      list.push(token);
+      list.sort((a, b) => b.length - a.length);
+      this.addedByFirstChar.set(token[0], list);
+    }
   }
 
   /**
@@ -90,7 +122,13 @@ export class ClipTokenizer {
     const config = { ...readJsonIfExists(join(dir, 'tokenizer_config.json')), ...readJsonIfExists(join(dir, 'special_tokens_map.json')) };
     const maxLength = typeof config['model_max_length'] === 'number' && config['model_max_length'] < 1e6 ? config['model_max_length'] : 77;
     const pad = tokenContent(config['pad_token']) ?? EOS;
-    return new ClipTokenizer(vocab, merges, { modelMaxLength: maxLength, padToken: pad, ...overrides });
+    const addedTokens = { ...readAddedTokens(config, vocab, dir), ...readAddedTokensFile(join(dir, 'added_tokens.json')) };
+    return new ClipTokenizer(vocab, merges, {
+      modelMaxLength: maxLength,
+      padToken: pad,
+      ...overrides,
+      addedTokens: { ...addedTokens, ...overrides.addedTokens },
+    });
   }
 
   private idOf(token: string): number {
@@ -141,8 +179,30 @@ export class ClipTokenizer {
     return word;
   }
 
-  /** BPE tokens of `text` (no special tokens). */
-  tokenize(text: string, options: EncodeOptions = {}): string[] {
+  /**
+   * Splits raw text on the added tokens, leftmost match first and the longest at that place (transformers'
+   * `Trie.split`, which runs before any normalisation, so matching is case-sensitive).
+   */
+  private splitOnAddedTokens(text: string): TextPiece[] {
+    const pieces: TextPiece[] = [];
+    let start = 0;
+    for (let i = 0; i < text.length; ) {
+      const match = this.addedByFirstChar.get(text[i])?.find((token) => text.startsWith(token, i));
+      if (match === undefined) {
+        i += 1;
+        continue;
+      }
+      if (start < i) pieces.push({ text: text.slice(start, i), added: false });
+      pieces.push({ text: match, added: true });
+      i += match.length;
+      start = i;
+    }
+    if (start < text.length) pieces.push({ text: text.slice(start), added: false });
+    return pieces;
+  }
+
+  /** BPE tokens of one piece of text without added tokens (CLIPTokenizer's `_tokenize`). */
+  private bpeTokens(text: string, options: EncodeOptions): string[] {
     const cleaned = ClipTokenizer.clean(text, options);
     const tokens: string[] = [];
     for (const match of cleaned.matchAll(PATTERN)) {
@@ -158,10 +218,16 @@ export class ClipTokenizer {
     return tokens;
   }
 
-  /** Token ids of `text` without special tokens, padding or truncation (OpenAI CLIP's `encode`). */
+  /** Tokens of `text`: added/special tokens whole (unless `matchAddedTokens` is false), the rest byte-level BPE. */
+  tokenize(text: string, options: EncodeOptions = {}): string[] {
+    if (options.matchAddedTokens === false) return this.bpeTokens(text, options);
+    return this.splitOnAddedTokens(text).flatMap((piece) => (piece.added ? [piece.text] : this.bpeTokens(piece.text, options)));
+  }
+
+  /** Token ids of `text` without BOS/EOS, padding or truncation; `{ matchAddedTokens: false, htmlUnescape: true }` is OpenAI CLIP's `encode`. */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const unk = this.eosTokenId;
-    return this.tokenize(text, options).map((t) => this.vocab.get(t) ?? unk);
+    return this.tokenize(text, options).map((t) => this.addedTokenIds.get(t) ?? this.vocab.get(t) ?? unk);
   }
 
   /** `<|startoftext|> ids <|endoftext|>`, truncated to modelMaxLength and padded with the pad token. */
@@ -186,6 +252,40 @@ function readJsonIfExists(path: string): Record<string, unknown> {
   } catch (e) {
     throw new SdqError('BAD_FORMAT', `${path} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Added tokens named by tokenizer_config.json / special_tokens_map.json besides BOS/EOS/pad: `unk_token`,
+ * `additional_special_tokens` (must be in the vocabulary) and `added_tokens_decoder` (`{ "id": { content } }`).
+ */
+function readAddedTokens(config: Record<string, unknown>, vocab: ReadonlyMap<string, number>, dir: string): Record<string, number> {
+  const added: Record<string, number> = {};
+  const special = [config['unk_token'], ...(Array.isArray(config['additional_special_tokens']) ? config['additional_special_tokens'] : [])];
+  for (const value of special) {
+    const content = tokenContent(value);
+    if (content === null) continue;
+    const id = vocab.get(content);
+    if (id === undefined) throw new SdqError('BAD_FORMAT', `special token ${JSON.stringify(content)} of ${dir} is not in its vocab.json`);
+    added[content] = id;
+  }
+  const decoder = config['added_tokens_decoder'];
+  if (decoder !== null && typeof decoder === 'object') {
+    for (const [id, value] of Object.entries(decoder as Record<string, unknown>)) {
+      const content = tokenContent(value);
+      if (content !== null && /^\d+$/.test(id)) added[content] = Number(id);
+    }
+  }
+  return added;
+}
+
+/** added_tokens.json (older transformers, textual inversion): `{ "<token>": id }`. */
+function readAddedTokensFile(path: string): Record<string, number> {
+  const added: Record<string, number> = {};
+  for (const [content, id] of Object.entries(readJsonIfExists(path))) {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new SdqError('BAD_FORMAT', `${path}: token ${JSON.stringify(content)} must map to an integer id`);
+    added[content] = id;
+  }
+  return added;
 }
 
 /** A special token is either a string or an AddedToken object `{ content: "..." }`. */

@@ -13,6 +13,8 @@ export interface ExternalDataWriterOptions {
   alignment?: number;
   /** Tensors smaller than this many bytes stay inline in the model (rawData). Default 1024. */
   threshold?: number;
+  /** Called with the file's size after every chunk written (progress of a multi-GB build). */
+  onWrite?: (bytesWritten: number) => void;
 }
 
 /** Where a tensor's bytes went: the fields to put on its TensorProto. */
@@ -27,6 +29,7 @@ export class ExternalDataWriter {
   private readonly alignment: number;
   private readonly finalPath: string;
   private readonly tmpPath: string;
+  private readonly onWrite: ((bytesWritten: number) => void) | undefined;
   private fd: number | undefined;
   private offset = 0;
 
@@ -38,6 +41,7 @@ export class ExternalDataWriter {
     this.location = location;
     this.alignment = options.alignment ?? 64;
     this.threshold = options.threshold ?? 1024;
+    this.onWrite = options.onWrite;
     this.finalPath = join(dir, location);
     this.tmpPath = `${this.finalPath}.tmp-${process.pid}`;
     try {
@@ -67,6 +71,7 @@ export class ExternalDataWriter {
       const chunk = buffer.subarray(0, Math.min(step, length - pos));
       produce(chunk, pos);
       this.writeAll(fd, chunk);
+      this.onWrite?.(this.offset);
     }
     return {
       externalData: [

@@ -6,3 +6,5 @@ export { insertQdq, insertQdqWithReport, qdqTensorsFor } from './qdq.js';
 export type { QdqPolicy, QdqRanges, QdqReport, TensorRange } from './qdq.js';
 export { fuseAttention } from './attention.js';
 export type { FuseAttentionReport } from './attention.js';
+export { quantizeWeightsInt8 } from './weight-only.js';
+export type { WeightOnlyInt8Options, WeightOnlyInt8Report } from './weight-only.js';

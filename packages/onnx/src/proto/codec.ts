@@ -103,6 +103,13 @@ function varintSize32(v: number): number {
 // ---------------------------------------------------------------------------------------------------------------
 // Decoding
 
+/**
+ * Generated source that decodes UTF-8 `text[pos, stop)`: Buffer's native `utf8Slice` where Node has it, which skips
+ * `toString`'s argument handling (three more JS frames per string in a cold process), else `toString`.
+ */
+const UTF8_SLICE =
+  typeof (Buffer.prototype as Buffer & { utf8Slice?: unknown }).utf8Slice === 'function' ? 'text.utf8Slice(pos, stop)' : "text.toString('utf8', pos, stop)";
+
 class Reader {
   readonly buf: Uint8Array;
   readonly view: DataView;
@@ -240,40 +247,7 @@ class Reader {
     this.pos += 8;
     return v;
   }
-
-  str(end: number): string {
-    const len = this.uint32(end);
-    if (this.pos + len > end) throw this.truncated();
-    return this.string(len);
-  }
-
-  bytes(end: number): Uint8Array {
-    const len = this.uint32(end);
-    const start = this.pos;
-    if (start + len > end) throw this.truncated();
-    this.pos = start + len;
-    return this.buf.subarray(start, start + len);
-  }
-
-  string(len: number): string {
-    const start = this.pos;
-    this.pos = start + len;
-    // Buffer's native UTF-8 slice beats JS char-by-char building at every length (and makes no garbage)
-    return len === 0 ? '' : this.text.toString('utf8', start, start + len);
-  }
 }
-
-/** Reads a varint-encoded value of a scalar kind (fast path for one-byte values). */
-const READ_EXPR: Record<number, (name: string) => string> = {
-  [K_INT64N]: (name) => `r.int64nv(E, ${JSON.stringify(name)})`,
-  [K_INT64]: () => `(r.varint(E), r.int64())`,
-  [K_UINT64]: () => `(r.varint(E), r.uint64())`,
-  [K_INT32]: () => `r.int32v(E)`,
-  [K_FLOAT]: () => `r.float(E)`,
-  [K_DOUBLE]: () => `r.double(E)`,
-  [K_STRING]: () => `r.str(E)`,
-  [K_BYTES]: () => `r.bytes(E)`,
-};
 
 function skipField(r: Reader, wireType: number, end: number, depth: number): void {
   switch (wireType) {
@@ -310,53 +284,128 @@ function skipField(r: Reader, wireType: number, end: number, depth: number): voi
   }
 }
 
+/** Appends the values of a packed repeated scalar field (`r.pos` .. `stop`) to `into`; out of line, it is rare in graphs. */
+function readPacked(r: Reader, stop: number, kind: number, into: unknown[], field: string): void {
+  switch (kind) {
+    case K_FLOAT:
+      while (r.pos < stop) into.push(r.float(stop));
+      return;
+    case K_DOUBLE:
+      while (r.pos < stop) into.push(r.double(stop));
+      return;
+    case K_INT32:
+      while (r.pos < stop) into.push(r.int32v(stop));
+      return;
+    case K_INT64N:
+      while (r.pos < stop) into.push(r.int64nv(stop, field));
+      return;
+    case K_INT64:
+      while (r.pos < stop) into.push((r.varint(stop), r.int64()));
+      return;
+    case K_UINT64:
+      while (r.pos < stop) into.push((r.varint(stop), r.uint64()));
+      return;
+    default:
+      throw r.malformed(`field ${field} cannot be packed`);
+  }
+}
+
 type DecodeFn = (r: Reader, end: number, target: Msg | undefined, depth: number) => Msg;
 
 /**
- * Generates one decoder function per message type (as protobufjs does): a switch over tags with monomorphic property
- * stores and object literals of a fixed shape, which V8 runs several times faster than a table-walking loop.
- * The generated source only contains names and numbers from the schema table above.
+ * Generated-source snippets. The read position lives in the local `pos` (a register in the interpreter, where a cold
+ * process runs its first parse) and only goes through `r.pos` around the rare slow paths (multi-byte varints, errors,
+ * nested messages); one-byte varints and lengths, strings, bytes and fixed-width values are read inline.
+ */
+const SYNC = (end: string): string => `if (pos >= ${end}) { r.pos = pos; throw r.truncated(); }`;
+/** Reads a length prefix into `len` and checks that `len` bytes follow; sets `stop` to where they end. */
+const LENGTH = (end: string): string =>
+  `let len = pos < ${end} ? buf[pos] : 128; if (len < 128) pos++; else { r.pos = pos; len = r.uint32(${end}); pos = r.pos; } ` +
+  `const stop = pos + len; if (stop > ${end}) { r.pos = pos; throw r.truncated(); }`;
+
+/** Source of an expression-statement that reads one value of `f` (unpacked) ending at `end` and hands it to `store`. */
+function readValue(f: CField, end: string, store: (v: string) => string): string {
+  switch (f.kind) {
+    case K_STRING:
+      return `{ ${LENGTH(end)} const v = len === 0 ? '' : ${UTF8_SLICE}; pos = stop; ${store('v')}; }`;
+    case K_BYTES:
+      return `{ ${LENGTH(end)} const v = buf.subarray(pos, stop); pos = stop; ${store('v')}; }`;
+    case K_FLOAT:
+      return `{ if (pos + 4 > ${end}) { r.pos = pos; throw r.truncated(); } const v = view.getFloat32(pos, true); pos += 4; ${store('v')}; }`;
+    case K_DOUBLE:
+      return `{ if (pos + 8 > ${end}) { r.pos = pos; throw r.truncated(); } const v = view.getFloat64(pos, true); pos += 8; ${store('v')}; }`;
+    case K_INT32:
+      return `{ ${SYNC(end)} let v = buf[pos]; if (v < 128) pos++; else { r.pos = pos; v = r.int32v(${end}); pos = r.pos; } ${store('v')}; }`;
+    case K_INT64N:
+      return `{ ${SYNC(end)} let v = buf[pos]; if (v < 128) pos++; else { r.pos = pos; v = r.int64nv(${end}, ${JSON.stringify(f.name)}); pos = r.pos; } ${store('v')}; }`;
+    case K_INT64:
+    case K_UINT64:
+      return `{ ${SYNC(end)} let v = buf[pos]; if (v < 128) pos++; else { r.pos = pos; r.varint(${end}); v = r.${f.kind === K_INT64 ? 'int64' : 'uint64'}(); pos = r.pos; } ${store('v')}; }`;
+    default:
+      throw new Error(`no reader for field kind ${f.kind}`);
+  }
+}
+
+/**
+ * Generates one decoder function per message type (as protobufjs does): a switch over field numbers (dense, so V8
+ * compiles it to a jump table even in the interpreter) with monomorphic property stores and object literals of a
+ * fixed shape. The generated source only contains names and numbers from the schema table above.
  */
 function generateDecoders(messages: Map<string, CMessage>): Map<string, DecodeFn> {
   const fn = (name: string): string => `d_${name}`;
   const lines: string[] = [];
   for (const cm of messages.values()) {
-    const literal = cm.fields.map((f) => `${f.name}: ${f.repeated ? '[]' : 'undefined'}`).join(', ');
+    // A shallow literal (all undefined) is cloned by a fast builtin; one with nested [] goes through the runtime's
+    // allocation-site deep copy, which cost more than the rest of a cold decode's object creation.
+    const literal = cm.fields.map((f) => `${f.name}: undefined`).join(', ');
+    const arrays = cm.fields.filter((f) => f.repeated).map((f) => ` o.${f.name} = [];`).join('');
     lines.push(`function ${fn(cm.name)}(r, E, o, depth) {`);
     lines.push(`  if (depth > MAX_DEPTH) throw r.malformed('messages nested deeper than ' + MAX_DEPTH + ' levels');`);
-    lines.push(`  if (o === undefined) o = { ${literal} };`);
+    lines.push(`  if (o === undefined) { o = { ${literal} };${arrays} }`);
     lines.push(`  const buf = r.buf;`);
-    lines.push(`  while (r.pos < E) {`);
-    lines.push(`    const start = r.pos;`);
-    lines.push(`    let tag = buf[start];`);
-    lines.push(`    if (tag < 128) r.pos = start + 1; else tag = r.uint32(E);`);
-    lines.push(`    switch (tag) {`);
+    if (cm.fields.some((f) => f.kind === K_STRING)) lines.push(`  const text = r.text;`);
+    if (cm.fields.some((f) => f.kind === K_FLOAT || f.kind === K_DOUBLE)) lines.push(`  const view = r.view;`);
+    lines.push(`  let pos = r.pos;`);
+    lines.push(`  while (pos < E) {`);
+    lines.push(`    const start = pos;`);
+    lines.push(`    let tag = buf[pos];`);
+    lines.push(`    if (tag < 128) pos++; else { r.pos = pos; tag = r.uint32(E); pos = r.pos; }`);
+    lines.push(`    switch (tag >>> 3) {`);
     for (const f of cm.fields) {
       const store = (v: string): string => (f.repeated ? `o.${f.name}.push(${v})` : `o.${f.name} = ${v}`);
+      lines.push(`      case ${f.no}:`);
       if (f.kind === K_MESSAGE) {
         const existing = f.repeated ? 'undefined' : `o.${f.name}`;
-        lines.push(`      case ${f.tag}: { const len = r.uint32(E); const stop = r.pos + len; if (stop > E) throw r.truncated(); ${store(`${fn(f.msg!.name)}(r, stop, ${existing}, depth + 1)`)}; continue; }`);
-        continue;
+        lines.push(`        if (tag === ${f.tag}) { ${LENGTH('E')} r.pos = pos; ${store(`${fn(f.msg!.name)}(r, stop, ${existing}, depth + 1)`)}; pos = r.pos; continue; }`);
+      } else {
+        lines.push(`        if (tag === ${f.tag}) { ${readValue(f, 'E', store)} continue; }`);
+        if (f.repeated && f.wireType !== 2) {
+          // packed form, accepted whether or not onnx.proto declares the field packed
+          lines.push(`        if (tag === ${f.packedTag}) { ${LENGTH('E')} r.pos = pos; readPacked(r, stop, ${f.kind}, o.${f.name}, ${JSON.stringify(f.name)}); pos = stop; continue; }`);
+        }
       }
-      lines.push(`      case ${f.tag}: ${store(READ_EXPR[f.kind]!(f.name))}; continue;`);
-      if (f.repeated && f.wireType !== 2) {
-        // packed form, accepted whether or not onnx.proto declares the field packed
-        lines.push(`      case ${f.packedTag}: { const len = r.uint32(E); const stop = r.pos + len; if (stop > E) throw r.truncated(); const a = o.${f.name}; while (r.pos < stop) a.push(${READ_EXPR[f.kind]!(f.name).replace(/\bE\b/g, 'stop')}); continue; }`);
-      }
+      lines.push(`        break;`);
     }
     lines.push(`    }`);
+    lines.push(`    r.pos = pos;`);
     lines.push(`    if ((tag >>> 3) === 0) throw r.malformed('field number 0');`);
     lines.push(`    skipField(r, tag & 7, E, depth);`);
-    lines.push(`    const raw = buf.subarray(start, r.pos);`);
+    lines.push(`    pos = r.pos;`);
+    lines.push(`    const raw = buf.subarray(start, pos);`);
     lines.push(`    if (o.unknownFields === undefined) o.unknownFields = [raw]; else o.unknownFields.push(raw);`);
     lines.push(`  }`);
+    lines.push(`  r.pos = pos;`);
     lines.push(`  return o;`);
     lines.push(`}`);
   }
   lines.push(`return { ${[...messages.keys()].map((n) => `${n}: ${fn(n)}`).join(', ')} };`);
   // code generation from the static schema table only; no input data reaches the generated source
-  const factory = new Function('MAX_DEPTH', 'skipField', lines.join('\n')) as (max: number, skip: typeof skipField) => Record<string, DecodeFn>;
-  return new Map(Object.entries(factory(MAX_DEPTH, skipField)));
+  const factory = new Function('MAX_DEPTH', 'skipField', 'readPacked', lines.join('\n')) as (
+    max: number,
+    skip: typeof skipField,
+    packed: typeof readPacked,
+  ) => Record<string, DecodeFn>;
+  return new Map(Object.entries(factory(MAX_DEPTH, skipField, readPacked)));
 }
 
 const DECODERS = generateDecoders(COMPILED);

@@ -41,9 +41,10 @@ function toTestRealm(t: OrtTypes.Tensor): HostTensor {
 export async function createSession(
   bytes: Uint8Array,
   externalData?: { path: string; data: Uint8Array }[],
+  sessionOptions: OrtTypes.InferenceSession.SessionOptions = {},
 ): Promise<{ run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>>; inputNames: readonly string[]; outputNames: readonly string[] }> {
   const mainBytes = new Uint8Array(bytes);
-  const options: OrtTypes.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 };
+  const options: OrtTypes.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3, ...sessionOptions };
   if (externalData) {
     (options as { externalData?: unknown }).externalData = externalData.map((e) => ({ path: e.path, data: new Uint8Array(e.data) }));
   }

@@ -1,6 +1,7 @@
 // report.html: one self-contained file (no network): images inline as base64 PNG, stage bars as inline SVG.
 import type { BenchmarkReport } from '../types.js';
 import { TABLE_HEADER, STAGE_HEADER, STAGES, tableRows, stageRows, runSettings, machineLine } from './rows.js';
+import { FIDELITY_RULE } from '../fidelity.js';
 
 /** PNG bytes by file name, as referenced from PrecisionResult.image and ReportImages.fidelity. */
 export interface ReportImages {
@@ -78,7 +79,7 @@ export function renderHtml(report: BenchmarkReport, images: ReportImages): strin
   const withFidelity = report.precisions.filter((r) => r.fidelity);
   if (withFidelity.length > 0) {
     const verdicts = withFidelity[0].fidelity!.verdicts;
-    const head = `<tr><th>prompt</th>${withFidelity.map((r) => `<th>${r.precision.toUpperCase()} ${r.fidelity!.faithful}/${r.fidelity!.total}</th>`).join('')}</tr>`;
+    const head = `<tr><th>prompt</th>${withFidelity.map((r) => `<th>${r.precision.toUpperCase()} ${r.fidelity!.faithful}/${r.fidelity!.total} (colour ${r.fidelity!.colourFaithful}/${r.fidelity!.total})</th>`).join('')}</tr>`;
     const rows = verdicts
       .map((v, i) => {
         const cells = withFidelity
@@ -86,13 +87,13 @@ export function renderHtml(report: BenchmarkReport, images: ReportImages): strin
             const x = r.fidelity!.verdicts[i];
             const file = images.fidelity?.get(r.precision)?.[i];
             const img = file ? `<img src="${dataUri(images.files.get(file))}" width="64" height="64" alt="">` : '';
-            return `<td class="${x.faithful ? 'ok' : 'bad'}">${img}<span>${x.faithful ? '&#10003;' : '&#10007;'} fg ${x.fg.toFixed(2)} bg ${x.bg.toFixed(2)}</span></td>`;
+            return `<td class="${x.faithful ? 'ok' : 'bad'}">${img}<span>${x.faithful ? '&#10003;' : '&#10007;'} fg ${x.fg.toFixed(2)} bg ${x.bg.toFixed(2)} fill ${x.fill.toFixed(2)} gap ${x.cornerGap.toFixed(2)}/${x.cornerSpread.toFixed(2)}: ${x.shape ?? 'no shape'}</span></td>`;
           })
           .join('');
         return `<tr><td>${escapeHtml(v.prompt)}</td>${cells}</tr>`;
       })
       .join('\n');
-    fidelity = `<h2>Prompt fidelity</h2><p class="note">Judge: foreground-colour pixels &ge; 3% and background-colour pixels &ge; 50% (RGB distance 60), ${withFidelity[0].fidelity!.steps} steps.</p><table class="fid"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+    fidelity = `<h2>Prompt fidelity</h2><p class="note">Judge (${withFidelity[0].fidelity!.steps} steps): ${escapeHtml(FIDELITY_RULE)}.</p><table class="fid"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
   }
 
   const notes = report.notes.length ? `<h2>Notes</h2><ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>` : '';
@@ -121,7 +122,7 @@ ${cards}
 </div>
 <h2>Latency and quality</h2>
 ${table(TABLE_HEADER, tableRows(report))}
-<p class="note">Speed-up = FP32 mean / mean. PSNR, SSIM, max abs diff: against the FP32 image (RGB in [0,1]).</p>
+<p class="note">Speed-up = FP32 mean / mean. PSNR, SSIM, max abs diff: against the FP32 image (RGB in [0,1]).${report.precisions.some((r) => r.fidelity) ? ` Fidelity: faithful images / prompts; ${escapeHtml(FIDELITY_RULE)}.` : ''}</p>
 <h2>Time per stage (mean per generation)</h2>
 ${stageBars(report)}
 ${table(STAGE_HEADER, stageRows(report))}

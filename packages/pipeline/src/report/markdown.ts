@@ -1,8 +1,9 @@
 // report.md: the comparison table, per-stage times and fidelity, as GitHub Markdown.
 import type { BenchmarkReport } from '../types.js';
 import {
-  TABLE_HEADER, STAGE_HEADER, tableRows, stageRows, formatMarkdownTable, runSettings, machineLine,
+  TABLE_HEADER, STAGE_HEADER, tableRows, stageRows, formatMarkdownTable, runSettings, machineLine, verdictText,
 } from './rows.js';
+import { FIDELITY_RULE } from '../fidelity.js';
 
 export function renderMarkdown(report: BenchmarkReport): string {
   const lines: string[] = [
@@ -16,7 +17,7 @@ export function renderMarkdown(report: BenchmarkReport): string {
     '',
     formatMarkdownTable(TABLE_HEADER, tableRows(report)),
     '',
-    'Speed-up is FP32 mean / this mean. PSNR, SSIM and max abs diff compare the image with the FP32 image of the same prompt and seed (RGB in [0,1]).',
+    `Speed-up is FP32 mean / this mean. PSNR, SSIM and max abs diff compare the image with the FP32 image of the same prompt and seed (RGB in [0,1]).${report.precisions.some((r) => r.fidelity) ? ` Fidelity: faithful images / prompts; ${FIDELITY_RULE}.` : ''}`,
     '',
     '## Time per stage (mean per generation)',
     '',
@@ -27,16 +28,13 @@ export function renderMarkdown(report: BenchmarkReport): string {
   if (withFidelity.length > 0) {
     lines.push('## Prompt fidelity', '');
     const first = withFidelity[0].fidelity!;
-    lines.push(
-      `Judge: fraction of foreground-colour pixels >= 0.03 and background-colour pixels >= 0.5 (distance 60 in RGB 0-255), ${first.steps} steps.`,
-      '',
-    );
+    lines.push(`Judge (${first.steps} steps): ${FIDELITY_RULE}.`, '');
     const header = ['prompt', ...withFidelity.map((r) => r.precision.toUpperCase())];
     const rows = first.verdicts.map((v, i) => [
       v.prompt,
       ...withFidelity.map((r) => {
         const x = r.fidelity!.verdicts[i];
-        return `${x.faithful ? 'yes' : 'NO'} (fg ${x.fg.toFixed(2)}, bg ${x.bg.toFixed(2)})`;
+        return verdictText(x);
       }),
     ]);
     lines.push(formatMarkdownTable(header, rows), '');

@@ -20,7 +20,7 @@ describe('report writers', () => {
   it('the table has one row per precision with speed-up and quality', () => {
     const rows = tableRows(report);
     expect(rows.map((r) => r[0])).toEqual(['FP32', 'FP16', 'INT8']);
-    expect(rows[2]).toEqual(['INT8', '836.7', '1.50x', '810.0', '882.0', '40.0', '11.4 MB', '28.25', '0.9800', '0.1200', '2/2']);
+    expect(rows[2]).toEqual(['INT8', '836.7', '1.50x', '810.0', '882.0', '40.0', '11.4 MB', '28.25', '0.9800', '0.1200', '1/2', '2/2']);
     expect(rows[0].slice(7, 10)).toEqual(['ref', 'ref', 'ref']);
     const text = formatTextTable(TABLE_HEADER, rows).split('\n');
     expect(text).toHaveLength(5);
@@ -32,7 +32,11 @@ describe('report writers', () => {
     expect(md).toContain('| precision | mean ms | speed-up |');
     expect(md).toContain('| INT8 | 836.7 | 1.50x |');
     expect(md).toContain('## Time per stage');
-    expect(md).toContain('yes (fg 0.11, bg 0.85)');
+    expect(md).toContain('| INT8 | 836.7 | 1.50x | 810.0 | 882.0 | 40.0 | 11.4 MB | 28.25 | 0.9800 | 0.1200 | 1/2 | 2/2 |');
+    expect(md).toContain('yes (fg 0.11, bg 0.85, fill 0.79, corner gap 0.19 spread 0.04: circle)');
+    expect(md).toContain('NO (fg 0.10, bg 0.80, fill 0.60, corner gap 0.22 spread 0.34: triangle)');
+    // the legend states the rule: colours and shape
+    expect(md).toContain('a triangle when the gaps differ by >= 0.2 and fill is 0.4-0.75, else a square when the mean gap is < 0.14 and fill >= 0.75, a circle when it is >= 0.14 and fill >= 0.6, otherwise no shape');
   });
 
   it('report.html is self-contained: inline base64 images, inline SVG, escaped text, no external URLs', () => {
@@ -43,6 +47,8 @@ describe('report writers', () => {
     expect(html).toContain('a note with &lt;html&gt; &amp; &quot;quotes&quot;');
     expect(html).not.toMatch(/(src|href)="https?:/);
     expect(html).not.toContain('<b>green</b>');
+    expect(html).toContain('INT8 1/2 (colour 2/2)');
+    expect(html).toContain('fill 0.60 gap 0.22/0.34: triangle');
   });
 
   it('writes all files into a new dir and leaves no temp dir', async () => {

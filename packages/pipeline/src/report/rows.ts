@@ -1,5 +1,6 @@
 // The comparison table shared by the terminal output, report.md and report.html.
 import type { BenchmarkReport, PrecisionResult } from '../types.js';
+import type { FidelityVerdict } from '../fidelity.js';
 
 export const TABLE_HEADER = [
   'precision',
@@ -13,6 +14,7 @@ export const TABLE_HEADER = [
   'SSIM',
   'max abs diff',
   'fidelity',
+  'colour',
 ] as const;
 
 export function formatBytes(bytes: number): string {
@@ -38,7 +40,13 @@ export function tableRow(r: PrecisionResult): string[] {
     q ? q.ssim.toFixed(4) : r.precision === 'fp32' ? 'ref' : '-',
     q ? q.maxAbsDiff.toFixed(4) : r.precision === 'fp32' ? 'ref' : '-',
     r.fidelity ? `${r.fidelity.faithful}/${r.fidelity.total}` : '-',
+    r.fidelity ? `${r.fidelity.colourFaithful}/${r.fidelity.total}` : '-',
   ];
+}
+
+/** One image's verdict in words: "yes" or "NO" and the numbers behind it. */
+export function verdictText(v: FidelityVerdict): string {
+  return `${v.faithful ? 'yes' : 'NO'} (fg ${v.fg.toFixed(2)}, bg ${v.bg.toFixed(2)}, fill ${v.fill.toFixed(2)}, corner gap ${v.cornerGap.toFixed(2)} spread ${v.cornerSpread.toFixed(2)}: ${v.shape ?? 'no shape'})`;
 }
 
 export function tableRows(report: BenchmarkReport): string[][] {
@@ -69,7 +77,9 @@ export function runSettings(report: BenchmarkReport): string {
 
 export function machineLine(report: BenchmarkReport): string {
   const m = report.machine;
-  return `${m.cpuModel} (${m.cpus} cores), ${m.totalMemoryGiB.toFixed(0)} GiB RAM, ${m.platform}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}`;
+  // reports written before --device existed carry no device: they ran on the CPU
+  const device = m.device === undefined || m.device === 'cpu' ? 'on the CPU' : `on ${m.gpu ?? 'a GPU'} through onnxruntime's ${m.device === 'webgpu' ? 'WebGPU' : 'CUDA'} provider`;
+  return `${device}; ${m.cpuModel} (${m.cpus} cores), ${m.totalMemoryGiB.toFixed(0)} GiB RAM, ${m.platform}, Node ${m.node}, onnxruntime-node ${m.onnxruntime}`;
 }
 
 export const STAGES = [

@@ -3,38 +3,49 @@
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { SdqError, isSdqError } from '@sdq/quant';
-import { StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
+import { type Device, StableDiffusionPipeline, SCHEDULER_ALIASES } from '@sdq/diffusion';
 import type { GenerateParams, Generation, Generator, OpenGenerator } from '../generator.js';
-import { ONNX_COMPONENTS } from '../model-dir.js';
+import { ONNX_COMPONENTS, OPTIONAL_ONNX_COMPONENTS } from '../model-dir.js';
 
 /** --scheduler names (@sdq/diffusion's aliases). */
 export const SCHEDULERS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(SCHEDULER_ALIASES).map(([k, v]) => [k, v.className]));
 
-/** UNet inputs of one denoising step (CFG batch), handed to calibration capture. */
+type FeedTensor = { data: Float32Array; dims: number[] };
+
+/** UNet inputs of one denoising step (CFG batch) by the UNet's input names, handed to calibration capture. */
 export interface UnetFeeds {
-  sample: { data: Float32Array; dims: number[] };
-  timestep: { data: Float32Array; dims: number[] };
-  encoder_hidden_states: { data: Float32Array; dims: number[] };
+  sample: FeedTensor;
+  timestep: FeedTensor;
+  encoder_hidden_states: FeedTensor;
+  /** SDXL's added conditions (text_embeds, time_ids). */
+  [input: string]: FeedTensor;
 }
+
+/** A copy: the pipeline reuses its buffers for the next step. */
+const copyOf = (t: FeedTensor): FeedTensor => ({ data: new Float32Array(t.data), dims: [...t.dims] });
 
 export function onnxruntimeVersion(): string {
   return ort.env.versions?.common ?? 'unknown';
 }
 
 export interface DiffusionGeneratorOptions {
-  scheduler: string;
+  /** A SCHEDULERS name; default: the model's scheduler/scheduler_config.json. */
+  scheduler?: string;
   threads: number;
+  /** Where the sessions run (default cpu). */
+  device?: Device;
   /** Called with (copies of) the UNet inputs of every step, for calibration capture. */
   onUnetInputs?: (feeds: UnetFeeds) => void;
 }
 
 /** Which component a load error is about, from the path onnxruntime or @sdq/diffusion put in the message. */
 function componentOf(message: string, dir: string): string | undefined {
-  return ONNX_COMPONENTS.find((c) => message.includes(path.join(dir, c)) || message.includes(`${c}/`) || message.includes(`${c}\\`));
+  // text_encoder_2 first: text_encoder's path is a prefix of it
+  return [...OPTIONAL_ONNX_COMPONENTS, ...ONNX_COMPONENTS].find((c) => message.includes(path.join(dir, c)) || message.includes(`${c}/`) || message.includes(`${c}\\`));
 }
 
 export async function openPipelineGenerator(modelDir: string, options: DiffusionGeneratorOptions): Promise<Generator> {
-  if (!(options.scheduler in SCHEDULER_ALIASES)) {
+  if (options.scheduler !== undefined && !(options.scheduler in SCHEDULER_ALIASES)) {
     throw new SdqError('INVALID_ARGUMENT', `unknown scheduler "${options.scheduler}"; use one of ${Object.keys(SCHEDULER_ALIASES).join(', ')}`);
   }
   let pipeline: StableDiffusionPipeline;
@@ -42,6 +53,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     pipeline = await StableDiffusionPipeline.fromDir(modelDir, {
       scheduler: options.scheduler,
       intraOpNumThreads: options.threads,
+      ...(options.device !== undefined && { device: options.device }),
       interOpNumThreads: 1,
       // onnxruntime's own log lines (level error) would print before sdq's one-line error: fatal only.
       sessionOptions: { logSeverityLevel: 4 },
@@ -71,10 +83,10 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
       onUnetInput: options.onUnetInputs
         ? (u) =>
             options.onUnetInputs!({
-              // copies: the pipeline reuses these buffers for the next step
-              sample: { data: new Float32Array(u.sample.data), dims: [...u.sample.dims] },
-              timestep: { data: new Float32Array(u.timestep.data), dims: [...u.timestep.dims] },
-              encoder_hidden_states: { data: new Float32Array(u.encoderHiddenStates.data), dims: [...u.encoderHiddenStates.dims] },
+              ...Object.fromEntries(Object.entries(u.added).map(([name, t]) => [name, copyOf(t)])),
+              sample: copyOf(u.sample),
+              timestep: copyOf(u.timestep),
+              encoder_hidden_states: copyOf(u.encoderHiddenStates),
             })
         : undefined,
     });
@@ -94,7 +106,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
     };
   }
 
-  return { modelDir, scheduler: options.scheduler, generate, dispose: () => pipeline.dispose() };
+  return { modelDir, scheduler: options.scheduler ?? String(pipeline.schedulerConfig._class_name), generate, dispose: () => pipeline.dispose() };
 }
 
 export const openDiffusionGenerator: OpenGenerator = (dir, o) => openPipelineGenerator(dir, o);

@@ -2,7 +2,7 @@
  * SD-shaped synthetic models: build the three components in memory, or write a full optimum-layout model dir
  * (weights streamed to the UNet's external data file, so even the sd15 preset never sits in the JS heap).
  */
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SdqError } from '@sdq/quant';
@@ -10,7 +10,7 @@ import { encodeModel } from '../../proto/model.js';
 import type { ModelProto } from '../../proto/types.js';
 import { ExternalDataWriter } from '../external-data-writer.js';
 import { type SdConfig, type SdPresetName, resolveSdConfig } from './config.js';
-import { textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson, MODEL_INDEX_JSON, SCHEDULER_CONFIG_JSON } from './config-json.js';
+import { familyJson, textEncoderConfigJson, unetConfigJson, vaeDecoderConfigJson, MODEL_FACTS_FILE, type ModelFacts } from './config-json.js';
 import type { SdBuildOptions } from './options.js';
 import { buildTextEncoder } from './text-encoder.js';
 import { buildUnet } from './unet.js';
@@ -18,6 +18,8 @@ import { buildVaeDecoder } from './vae-decoder.js';
 
 export interface SdComponents {
   textEncoder: ModelProto;
+  /** SDXL's text_encoder_2 (configs with textEncoder2). */
+  textEncoder2?: ModelProto;
   unet: ModelProto;
   vaeDecoder: ModelProto;
 }
@@ -27,9 +29,15 @@ export function buildSdComponents(presetOrConfig: SdPresetName | SdConfig, optio
   const config = resolveSdConfig(presetOrConfig);
   return {
     textEncoder: buildTextEncoder(config.textEncoder, options),
+    ...(config.textEncoder2 && { textEncoder2: buildTextEncoder(config.textEncoder2, textEncoder2Options(options)) }),
     unet: buildUnet(config.unet, options),
     vaeDecoder: buildVaeDecoder(config.vaeDecoder, options),
   };
+}
+
+/** SDXL's second text encoder: its own graph name, and its own weights where both encoders have one shape (tiny-sdxl). */
+function textEncoder2Options<T extends SdBuildOptions>(options: T): T {
+  return { ...options, graphName: 'text_encoder_2', seed: (options.seed ?? 0) + 1 };
 }
 
 export interface WriteSdModelDirOptions extends Omit<SdBuildOptions, 'externalData' | 'weights'> {
@@ -41,20 +49,28 @@ export interface WriteSdModelDirOptions extends Omit<SdBuildOptions, 'externalDa
   externalDataThreshold?: number;
   /** Replace an existing folder. Default false (error if it exists). */
   overwrite?: boolean;
+  /**
+   * Progress in weight bytes: `done` of `total` (all three components' parameters x 4), `component` the one being
+   * built (undefined once all are written). Called as each component starts, per 4 MiB of external weights
+   * streamed, and at the end: the build is synchronous, so this is the only sign of life of a multi-GB one.
+   */
+  onProgress?: (done: number, total: number, component: string | undefined) => void;
 }
 
 /** Summary of a written model dir. */
 export interface SdModelDirSummary {
   dir: string;
-  parameters: { textEncoder: number; unet: number; vaeDecoder: number };
+  parameters: { textEncoder: number; textEncoder2?: number; unet: number; vaeDecoder: number };
   files: string[];
 }
 
 const TOKENIZER_FILES = ['vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 /**
- * Write model_index.json, text_encoder/, unet/ (model.onnx + weights.pb), vae_decoder/, tokenizer/, scheduler/.
- * Everything goes to `<dir>.tmp-<pid>` first and is renamed at the end.
+ * Write model_index.json, text_encoder/, unet/ (model.onnx + weights.pb), vae_decoder/, tokenizer/, scheduler/ (SDXL:
+ * also text_encoder_2/ and tokenizer_2/, which pads with `!`). Components go one at a time, their weights streamed to
+ * external data when large, so memory stays bounded by the biggest graph (without weights). Everything goes to
+ * `<dir>.tmp-<pid>` first and is renamed at the end.
  */
 export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdConfig, options: WriteSdModelDirOptions = {}): SdModelDirSummary {
   const config = resolveSdConfig(presetOrConfig);
@@ -80,16 +96,28 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
       files.push(rel);
     };
     const build = { ...options };
-    const parameters = { textEncoder: 0, unet: 0, vaeDecoder: 0 };
-    const component = (name: string, forceExternal: boolean, make: (o: SdBuildOptions) => ModelProto): number => {
+    const parameters: SdModelDirSummary['parameters'] = { textEncoder: 0, unet: 0, vaeDecoder: 0 };
+    const te2 = config.textEncoder2;
+    // Cheap structural builds size every component (and decide inline vs external) before any weight is generated.
+    const makers: Record<string, (o: SdBuildOptions) => ModelProto> = {
+      text_encoder: (o) => buildTextEncoder(config.textEncoder, o),
+      ...(te2 ? { text_encoder_2: (o: SdBuildOptions) => buildTextEncoder(te2, textEncoder2Options(o)) } : {}),
+      unet: (o) => buildUnet(config.unet, o),
+      vae_decoder: (o) => buildVaeDecoder(config.vaeDecoder, o),
+    };
+    const counts: Record<string, number> = Object.fromEntries(Object.entries(makers).map(([name, make]) => [name, parameterCount(make({ ...build, weights: 'shape-only' }))]));
+    const totalBytes = Object.values(counts).reduce((a, b) => a + b, 0) * 4;
+    let doneBytes = 0;
+    const component = (name: string, forceExternal: boolean): number => {
+      const make = makers[name]!;
+      options.onProgress?.(doneBytes, totalBytes, name);
       const folder = sub(name);
-      // A cheap structural build decides inline vs external before any weight is generated.
-      const shape = make({ ...build, weights: 'shape-only' });
-      const count = parameterCount(shape);
+      const count = counts[name] ?? 0;
       const external = forceExternal || count * 4 >= threshold;
       let model: ModelProto;
       if (external) {
-        const writer = new ExternalDataWriter(folder, 'weights.pb');
+        const base = doneBytes;
+        const writer = new ExternalDataWriter(folder, 'weights.pb', { onWrite: (written) => options.onProgress?.(base + Math.min(written, count * 4), totalBytes, name) });
         try {
           model = make({ ...build, externalData: writer });
           writer.commit();
@@ -103,24 +131,43 @@ export function writeSdModelDir(dir: string, presetOrConfig: SdPresetName | SdCo
       }
       writeFileSync(join(folder, 'model.onnx'), encodeModel(model));
       files.push(`${name}/model.onnx`);
+      doneBytes += count * 4;
       return count;
     };
-    parameters.textEncoder = component('text_encoder', false, (o) => buildTextEncoder(config.textEncoder, o));
+    parameters.textEncoder = component('text_encoder', false);
     writeJson('text_encoder/config.json', textEncoderConfigJson(config.textEncoder));
-    parameters.unet = component('unet', true, (o) => buildUnet(config.unet, o));
+    if (te2) {
+      parameters.textEncoder2 = component('text_encoder_2', false);
+      writeJson('text_encoder_2/config.json', textEncoderConfigJson(te2));
+    }
+    parameters.unet = component('unet', true);
     writeJson('unet/config.json', unetConfigJson(config.unet));
-    parameters.vaeDecoder = component('vae_decoder', false, (o) => buildVaeDecoder(config.vaeDecoder, o));
+    parameters.vaeDecoder = component('vae_decoder', false);
     writeJson('vae_decoder/config.json', vaeDecoderConfigJson(config.vaeDecoder));
     sub('tokenizer');
     for (const f of TOKENIZER_FILES) {
       copyFileSync(join(tokenizerDir, f), join(tmp, 'tokenizer', f));
       files.push(`tokenizer/${f}`);
     }
+    if (te2) {
+      // SDXL's tokenizer_2 is CLIP's with `!` (id 0) as the pad token
+      sub('tokenizer_2');
+      for (const f of TOKENIZER_FILES) {
+        if (f.endsWith('.json') && f !== 'vocab.json') writeJson(`tokenizer_2/${f}`, { ...(JSON.parse(readFileSync(join(tokenizerDir, f), 'utf8')) as object), pad_token: '!' });
+        else {
+          copyFileSync(join(tokenizerDir, f), join(tmp, 'tokenizer_2', f));
+          files.push(`tokenizer_2/${f}`);
+        }
+      }
+    }
+    const family = familyJson(config);
     sub('scheduler');
-    writeJson('scheduler/scheduler_config.json', SCHEDULER_CONFIG_JSON);
-    writeJson('model_index.json', MODEL_INDEX_JSON);
+    writeJson('scheduler/scheduler_config.json', family.scheduler);
+    writeJson('model_index.json', family.modelIndex);
+    writeJson(MODEL_FACTS_FILE, { weights: 'random', note: 'seeded random weights from sdq\'s graph builder: images are noise whatever the prompt' } satisfies ModelFacts);
     if (existsSync(target)) rmSync(target, { recursive: true, force: true });
     renameSync(tmp, target);
+    options.onProgress?.(totalBytes, totalBytes, undefined);
     return { dir: target, parameters, files: files.sort() };
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });

@@ -6,3 +6,5 @@ export type { SdBuildOptions } from './options.js';
 export { buildUnet } from './unet.js';
 export { buildVaeDecoder } from './vae-decoder.js';
 export { buildTextEncoder } from './text-encoder.js';
+export { MODEL_FACTS_FILE } from './config-json.js';
+export type { ModelFacts } from './config-json.js';

@@ -15,13 +15,16 @@ export interface SdBuildOptions {
   weights?: WeightMode;
   /** Stream weights into this external data file (see ExternalDataWriter). */
   externalData?: ExternalDataWriter;
+  /** Graph name (default the component's, e.g. `text_encoder`; SDXL's second encoder is `text_encoder_2`). */
+  graphName?: string;
 }
 
 export function sdGraphBuilder(graphName: string, options: SdBuildOptions): GraphBuilder {
   const irVersion = options.irVersion ?? 8;
   const withMetadata = options.nodeMetadata ?? irVersion >= 10;
+  const name = options.graphName ?? graphName;
   return new GraphBuilder({
-    name: graphName,
+    name,
     opset: options.opset ?? 17,
     irVersion,
     seed: options.seed ?? 0,
@@ -31,8 +34,8 @@ export function sdGraphBuilder(graphName: string, options: SdBuildOptions): Grap
     producerVersion: '0.1.0',
     nodeMetadata: withMetadata
       ? (scope, opType) => ({
-          namespace: [graphName, ...scope].join('/') + `: ${opType}`,
-          'pkg.torch.onnx.name_scopes': JSON.stringify([graphName, ...scope]),
+          namespace: [name, ...scope].join('/') + `: ${opType}`,
+          'pkg.torch.onnx.name_scopes': JSON.stringify([name, ...scope]),
         })
       : undefined,
   });

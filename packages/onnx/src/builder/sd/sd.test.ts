@@ -6,7 +6,7 @@ import { readModel } from '../../io.js';
 import { readModelDir } from '../../modeldir.js';
 import { validateModel } from '../../validate.js';
 import { decodeModel, encodeModel } from '../../proto/model.js';
-import { buildSdComponents, parameterCount, writeSdModelDir } from './index.js';
+import { SD_PRESETS, buildSdComponents, parameterCount, writeSdModelDir } from './index.js';
 
 /** Byte equality without jest's slow deep-equal on multi-MB arrays. */
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
@@ -100,6 +100,7 @@ describe('SD synthetic components', () => {
       expect(summary.files).toEqual([
         'model_index.json',
         'scheduler/scheduler_config.json',
+        'sdq-model.json',
         'text_encoder/config.json',
         'text_encoder/model.onnx',
         'tokenizer/merges.txt',
@@ -128,5 +129,72 @@ describe('SD synthetic components', () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  describe('SDXL', () => {
+    const xl = buildSdComponents('tiny-sdxl', { seed: 1 });
+
+    it('tiny-sdxl unet takes text_embeds and time_ids (the fixture interface), and they change its output', async () => {
+      const session = await createSession(encodeModel(xl.unet));
+      expect(session.inputNames).toEqual(['sample', 'timestep', 'encoder_hidden_states', 'text_embeds', 'time_ids']);
+      const feeds = (size: number) => ({
+        ...unetFeeds(2, 8, 64),
+        text_embeds: { type: 'float32' as const, data: uniform(2 * 32, 4), dims: [2, 32] },
+        time_ids: { type: 'float32' as const, data: Float32Array.of(size, size, 0, 0, size, size, size, size, 0, 0, size, size), dims: [2, 6] },
+      });
+      const a = (await session.run(feeds(1024))).out_sample;
+      const b = (await session.run(feeds(512))).out_sample;
+      expect(a.dims).toEqual([2, 4, 8, 8]);
+      expect((a.data as Float32Array).every(Number.isFinite)).toBe(true);
+      expect(Array.from(a.data as Float32Array)).not.toEqual(Array.from(b.data as Float32Array));
+    });
+
+    it('tiny-sdxl text encoders output every hidden state; the second one a projected text_embeds and its own weights', async () => {
+      const ids = new Int32Array(77).fill(49407);
+      ids.set([49406, 320, 2368, 49407]);
+      const feeds = { input_ids: { type: 'int32' as const, data: ids, dims: [1, 77] } };
+      const first = await (await createSession(encodeModel(xl.textEncoder))).run(feeds);
+      const second = await (await createSession(encodeModel(xl.textEncoder2!))).run(feeds);
+      expect(Object.keys(second)).toEqual(expect.arrayContaining(['text_embeds', 'last_hidden_state', ...Array.from({ length: 6 }, (_, i) => `hidden_states.${i}`)]));
+      expect(second.text_embeds.dims).toEqual([1, 32]);
+      expect(Object.keys(first)).toContain('pooler_output');
+      // the last hidden state is the final LayerNorm of the last layer's output (transformers' hidden_states[-1])
+      expect(Array.from(first.last_hidden_state.data as Float32Array)).not.toEqual(Array.from(first['hidden_states.5'].data as Float32Array));
+      expect(Array.from(first['hidden_states.4'].data as Float32Array)).not.toEqual(Array.from(second['hidden_states.4'].data as Float32Array));
+    });
+
+    it('sdxl sizes match SDXL base (UNet 2567.5M, CLIP ViT-L 123.1M, OpenCLIP bigG with projection 694.7M, VAE decoder 49.5M)', () => {
+      const c = buildSdComponents('sdxl', { weights: 'shape-only' });
+      const millions = (m: Parameters<typeof parameterCount>[0]): number => Math.round(parameterCount(m) / 1e5) / 10;
+      expect([millions(c.unet), millions(c.textEncoder), millions(c.textEncoder2!), millions(c.vaeDecoder)]).toEqual([2567.5, 123.1, 694.7, 49.5]);
+      const inlineBytes = c.unet.graph!.initializer.reduce((s, t) => s + (t.rawData?.byteLength ?? 0), 0);
+      expect(inlineBytes).toBeLessThan(64 * 1024);
+    });
+
+    it('writeSdModelDir writes the SDXL layout: text_encoder_2, tokenizer_2 padding with "!", the SDXL model_index and configs', async () => {
+      const root = mkdtempSync(join(tmpdir(), 'sdq-sdxl-'));
+      try {
+        const summary = writeSdModelDir(join(root, 'xl'), 'tiny-sdxl', { seed: 1 });
+        expect(summary.files).toEqual(expect.arrayContaining(['text_encoder_2/model.onnx', 'text_encoder_2/config.json', 'tokenizer_2/vocab.json', 'tokenizer_2/special_tokens_map.json']));
+        expect(summary.parameters.textEncoder2).toBe(parameterCount(xl.textEncoder2!));
+        const json = (rel: string) => JSON.parse(readFileSync(join(root, 'xl', rel), 'utf8')) as Record<string, unknown>;
+        expect(json('model_index.json')).toMatchObject({ _class_name: 'ORTStableDiffusionXLPipeline', force_zeros_for_empty_prompt: true });
+        expect(json('tokenizer_2/special_tokens_map.json').pad_token).toBe('!');
+        expect(json('tokenizer/special_tokens_map.json').pad_token).toBe('<|endoftext|>');
+        expect(json('unet/config.json')).toMatchObject({ addition_embed_type: 'text_time', addition_time_embed_dim: 8, projection_class_embeddings_input_dim: 80, transformer_layers_per_block: [1, 2], attention_head_dim: [2, 4], use_linear_projection: true, cross_attention_dim: 64 });
+        expect(json('text_encoder_2/config.json')).toMatchObject({ architectures: ['CLIPTextModelWithProjection'], hidden_act: 'gelu', projection_dim: 32 });
+        expect(json('vae_decoder/config.json').scaling_factor).toBe(0.13025);
+        const dir = await readModelDir(join(root, 'xl'));
+        expect(Object.keys(dir.components).sort()).toEqual(['text_encoder', 'text_encoder_2', 'unet', 'vae_decoder']);
+        expect(sameBytes(encodeModel(await readModel(join(root, 'xl/text_encoder_2/model.onnx'))), encodeModel(xl.textEncoder2!))).toBe(true);
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+
+    it('rejects an SDXL config whose UNet context width is not both encoders together', () => {
+      const bad = { ...SD_PRESETS['tiny-sdxl'], unet: { ...SD_PRESETS['tiny-sdxl'].unet, crossAttentionDim: 32 } };
+      expect(() => buildSdComponents(bad, { weights: 'shape-only' })).toThrow(/crossAttentionDim 32 must equal the text encoder hiddenSizes summed \(SDXL concatenates both\): 64/);
+    });
   });
 });

@@ -1,0 +1,5 @@
+import * as ort from 'onnxruntime-node';
+for (const ep of ['cuda', 'tensorrt', 'webgpu']) {
+  try { const s = await ort.InferenceSession.create(process.argv[2], { executionProviders: [ep], logSeverityLevel: 0 }); console.log(ep, 'OK', s.inputNames); await s.release(); }
+  catch (e) { console.log(ep, 'ERR', String(e.message).split('\n')[0].slice(0, 400)); }
+}
