@@ -28,7 +28,6 @@ describe('queue commands', () => {
     [['worker', '--queue', NOBODY], 1, /^sdq worker: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*; start redis-server there or fix --queue$/],
     [['worker', '--queue', 'http://127.0.0.1:6379'], 1, /^sdq worker: --queue "http:\/\/127\.0\.0\.1:6379": only redis:\/\/host:port is supported/],
     [['worker'], 2, /^sdq worker: missing --queue/],
-    [['worker', '--queue', NOBODY, '--device', 'webgpu'], 1, /^sdq worker: --device webgpu: sdq's pipeline runs on onnxruntime's CPU provider only; use --device cpu$/],
     [['worker', '--queue', NOBODY, '--device', 'tpu'], 2, /^sdq worker: --device/],
   ])('sdq %j exits %i with one line', async (argv, code, pattern) => {
     expectOneLine(await runSdq(argv, { cwd: work }), code, pattern);

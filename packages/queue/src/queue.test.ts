@@ -86,10 +86,11 @@ describe('calibration on the queue with several worker processes', () => {
     ['another sdq version', { sdq: '0.0.0-other' }, new RegExp(`runs sdq ${SDQ_VERSION.replace(/\./g, '\\.')} but the job was made by sdq 0\\.0\\.0-other; run one sdq version`)],
     ['other model bytes', { model: { dir: MODEL, hash: '0'.repeat(64) } }, /model dir .*tiny-sd here \(sha256 \w+\) differs from the coordinator's \(sha256 000000000000\); copy the same model bytes/],
     ['a model dir it lacks', { model: { dir: path.join(os.tmpdir(), 'no-such-model'), hash: '0'.repeat(64) } }, /has no model dir .*no-such-model; copy or mount/],
+    ['another device', { settings: { device: 'webgpu' } }, /runs on cpu but the job was calibrated for webgpu \(sdq calibrate --device\); start workers with --device webgpu/],
   ])('a worker refuses a job made for %s, and the coordinator fails with its reason', async (_what, header, reason) => {
     const client = await openQueueClient(parseQueueUrl(redis.url));
     try {
-      const data = { sdq: SDQ_VERSION, model: { dir: MODEL, hash: await createModelHasher()(MODEL) }, ...header, settings: {}, generations: [0], shard: 'x' };
+      const data = { sdq: SDQ_VERSION, model: { dir: MODEL, hash: await createModelHasher()(MODEL) }, settings: {}, generations: [0], shard: 'x', ...header };
       const run = runJobs(client, [{ id: `refusal-${Date.now()}-${Math.random()}`, kind: 'calib-extrema', data }], {
         store: openShardStore(path.join(work, 'store-refusals')), accept: () => undefined, task: 'refusal',
       });

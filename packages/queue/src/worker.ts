@@ -11,6 +11,8 @@ import { QUEUE_NAME, JOB_KINDS, type CalibrationJob, type ExtremaResult, type Hi
 import { createModelHasher, type ModelHasher } from './model-hash.js';
 
 export interface WorkerOptions {
+  /** The device capture generations run on here (default cpu): jobs calibrated for another device are refused. */
+  readonly device?: string;
   /** Jobs run at once in this process (default 1). */
   readonly concurrency?: number;
   /** Where captured UNet inputs wait between a shard's two rounds (default <tmp>/sdq-worker). */
@@ -112,6 +114,10 @@ export async function startWorker(address: QueueAddress, options: WorkerOptions 
       if (!(JOB_KINDS as readonly string[]).includes(job.name)) refuse(`worker ${name} (sdq ${SDQ_VERSION}) does not know job kind "${job.name}"; run one sdq version everywhere`);
       const data = job.data as CalibrationJob;
       await checkHeader(data, hash, name);
+      const device = options.device ?? 'cpu';
+      if ((data.settings.device ?? 'cpu') !== device) {
+        refuse(`worker ${name} runs on ${device} but the job was calibrated for ${data.settings.device ?? 'cpu'} (sdq calibrate --device); start workers with --device ${data.settings.device ?? 'cpu'}`);
+      }
       const entry = pool.acquire(data);
       let result;
       try {

@@ -1,8 +1,8 @@
 // sdq worker: compute calibration shards from a BullMQ queue on Redis until stopped (Ctrl-C / SIGTERM).
 import { checkQueue, startWorker } from '@sdq/queue';
-import { SdqError } from '@sdq/quant';
 import { COMMON_HELP, type Command } from '../command.js';
-import { choiceOption, intOption, noExtraPositionals, requireString, stringOption } from '../usage.js';
+import { intOption, noExtraPositionals, requireString, stringOption } from '../usage.js';
+import { readDevice } from './generation-options.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -20,7 +20,8 @@ another worker after about --lock-duration.
 Options:
   --queue URL           redis://host:port[/db] of the queue (required)
   --concurrency N       jobs at once in this process (default 1; each uses the job's onnxruntime threads)
-  --device D            cpu (default); sdq runs onnxruntime's CPU provider only
+  --device D            the device this worker runs capture generations on: cpu (default), webgpu or cuda;
+                        it takes jobs of "sdq calibrate --device D" only (another device's job is refused)
   --work-dir DIR        where a shard's captured UNet inputs wait for its second round (default <tmp>/sdq-worker)
   --lock-duration MS    job lock time without renewal (default 30000)
   --stalled-interval MS how often to look for jobs of dead workers (default 30000)
@@ -38,11 +39,11 @@ Examples:
     const name = 'worker';
     noExtraPositionals(positionals, 0, name);
     const url = requireString(values, 'queue', name);
-    const device = choiceOption(values, 'device', ['cpu', 'webgpu'] as const, name) ?? 'cpu';
-    if (device !== 'cpu') throw new SdqError('UNSUPPORTED', `--device ${device}: sdq's pipeline runs on onnxruntime's CPU provider only; use --device cpu`);
+    const device = readDevice(values, name);
     const address = await checkQueue(url);
     const worker = await startWorker(address, {
       concurrency: intOption(values, 'concurrency', name, 1),
+      device,
       workDir: stringOption(values, 'work-dir'),
       lockDurationMs: intOption(values, 'lock-duration', name, 100),
       stalledIntervalMs: intOption(values, 'stalled-interval', name, 100),
