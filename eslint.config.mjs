@@ -10,7 +10,8 @@ const allow = {
   'scope:tensorrt': ['scope:quant', 'scope:onnx'],
   'scope:diffusion': ['scope:quant'],
   'scope:pipeline': ['scope:quant', 'scope:onnx', 'scope:calib', 'scope:tensorrt', 'scope:diffusion'],
-  'scope:cli': ['scope:pipeline', 'scope:quant', 'scope:onnx', 'scope:calib', 'scope:tensorrt', 'scope:diffusion'],
+  'scope:queue': ['scope:pipeline', 'scope:calib', 'scope:quant'],
+  'scope:cli': ['scope:queue', 'scope:pipeline', 'scope:quant', 'scope:onnx', 'scope:calib', 'scope:tensorrt', 'scope:diffusion'],
 };
 
 export default tseslint.config(

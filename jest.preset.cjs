@@ -13,7 +13,7 @@ module.exports = {
     }],
   },
   moduleNameMapper: {
-    '^@sdq/(quant|onnx|calib|tensorrt|diffusion|pipeline)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^@sdq/(quant|onnx|calib|tensorrt|diffusion|pipeline|queue)$': path.join(root, 'packages/$1/src/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/src/**/*.test.ts'],

@@ -23,6 +23,8 @@ export interface GlobalStats {
 /** Fixed-range histograms summed run by run (pass 2), then a range per tensor. */
 export interface HistogramAccumulator {
   add(name: string, values: Float32Array): void;
+  /** The counts so far per tensor: integers in float64, so sums of counts from any split of the data are exact. */
+  counts(): Map<string, Float64Array>;
   ranges(): Record<string, Range>;
 }
 
@@ -31,7 +33,8 @@ export interface HistogramPlan {
   readonly absolute: boolean;
   /** The method's options with onnxruntime's defaults resolved (recorded in ranges.json). */
   readonly options: Record<string, number | boolean | string>;
-  start(stats: ReadonlyMap<string, GlobalStats>): HistogramAccumulator;
+  /** Pass 2 over fixed ranges from pass 1's global statistics; `counts` continues from counts summed elsewhere. */
+  start(stats: ReadonlyMap<string, GlobalStats>, counts?: ReadonlyMap<string, Float64Array>): HistogramAccumulator;
 }
 
 /** onnxruntime create_calibrator defaults: entropy 128 bins / 128 quantized bins, percentile 2048 bins, 99.999, symmetric. */
@@ -50,13 +53,15 @@ export function createHistogramPlan(method: 'percentile' | 'entropy', options: H
   return {
     absolute,
     options: resolved,
-    start(stats) {
+    start(stats, counts) {
       const states = new Map<string, { hist: Float64Array; edges: Float32Array; lo: number; hi: number; s: GlobalStats }>();
       for (const [name, s] of stats) {
         const t = Math.max(Math.abs(s.min), Math.abs(s.max));
         const [lo, hi] = absolute ? [s.absMin, t] : [-t, t];
         const { edges } = histogramUniform(new Float32Array(0), numBins, lo, hi);
-        states.set(name, { hist: new Float64Array(numBins), edges, lo, hi, s });
+        const given = counts?.get(name);
+        if (given && given.length !== numBins) throw new SdqError('SHAPE_MISMATCH', `tensor '${name}': ${given.length} histogram bins given, the plan has ${numBins}`);
+        states.set(name, { hist: given ? Float64Array.from(given) : new Float64Array(numBins), edges, lo, hi, s });
       }
       return {
         add(name, values) {
@@ -69,6 +74,9 @@ export function createHistogramPlan(method: 'percentile' | 'entropy', options: H
           }
           const { hist } = histogramUniform(x, numBins, st.lo, st.hi);
           for (let i = 0; i < numBins; i++) st.hist[i] += hist[i];
+        },
+        counts() {
+          return new Map([...states].map(([name, st]) => [name, st.hist]));
         },
         ranges() {
           const out: Record<string, Range> = {};

@@ -19,8 +19,8 @@ export {
   seededShuffle,
 } from './reader.js';
 export type { CalibrationDataReader, ModelInputSpec, ReaderOptions, SampleSource } from './reader.js';
-export { collectRanges, selectFloatTensors } from './stats.js';
-export type { CalibrationMethod, CollectRangesOptions, Range, RangesFile } from './stats.js';
+export { collectRanges, selectFloatTensors, collectExtrema, collectHistogramCounts, mergeExtrema, mergeHistogramCounts, rangesFromPasses, openCalibrationPasses } from './stats.js';
+export type { CalibrationMethod, CollectRangesOptions, Range, RangesFile, ExtremaPass, HistogramPass, TensorExtrema, CalibrationPasses, CalibrationPassesOptions } from './stats.js';
 export type { HistogramMethodOptions } from './histogram.js';
 export { loadModelForRuntime, externalDataFiles, modelInputSpecs } from './model-io.js';
 export type { LoadedModel } from './model-io.js';

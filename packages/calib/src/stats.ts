@@ -8,7 +8,7 @@ import type { CalibTensor, Feeds } from './tensor.js';
 import { loadModelForRuntime } from './model-io.js';
 import type { LoadedModel } from './model-io.js';
 import { createHistogramPlan } from './histogram.js';
-import type { GlobalStats } from './histogram.js';
+import type { GlobalStats, HistogramPlan } from './histogram.js';
 import { loadOrt } from './runtime.js';
 import type { OrtModule } from './runtime.js';
 import type { HistogramMethodOptions } from './histogram.js';
@@ -198,6 +198,19 @@ function readScalar(t: ort.Tensor | undefined, name: string): number {
   return Number(t.data[0]);
 }
 
+/** A session that returns the in-graph reductions of the calibrated tensors (addReductions). */
+interface Reduction {
+  readonly session: ort.InferenceSession;
+  readonly outputs: Map<string, ReductionOutputs>;
+  readonly fetches: string[];
+}
+
+async function createReduction(loaded: LoadedModel, tensors: readonly { name: string; type: string }[], withAbsMin: boolean, threads: number): Promise<Reduction> {
+  const { model, outputs } = addReductions(loaded.model, tensors, withAbsMin);
+  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
+  return { session: await createSession(loaded, model, threads), outputs, fetches };
+}
+
 /**
  * One pass with in-graph reductions: per-run min/max merged across runs by @sdq/quant's MinMaxCollector
  * (onnxruntime MinMaxCalibrater semantics), plus the global min, max and min |x| for the histogram pass.
@@ -206,76 +219,154 @@ async function reduceOverData(
   loaded: LoadedModel,
   tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
-  options: CollectRangesOptions & { withAbsMin?: boolean },
-): Promise<{ stats: Map<string, GlobalStats>; ranges: Record<string, Range>; batches: number; elements: Map<string, number> }> {
-  const { model, outputs } = addReductions(loaded.model, tensors, options.withAbsMin ?? false);
-  const session = await createSession(loaded, model, options.threads ?? 2);
-  const fetches = [...outputs.values()].flatMap((o) => [o.min, o.max, o.size, ...(o.absMin ? [o.absMin] : [])]);
+  reduction: Reduction,
+  options: CollectRangesOptions,
+): Promise<ExtremaPass> {
+  const { session, outputs, fetches } = reduction;
   const elements = new Map<string, number>();
   const collectors = new Map(tensors.map((t) => [t.name, new MinMaxCollector({ symmetric: options.symmetric })]));
   const stats = new Map<string, GlobalStats>();
   const rt = await loadOrt();
   let batches = 0;
-  try {
-    for await (const feeds of reader) {
-      const result = await session.run(toOrtFeeds(rt, feeds), fetches);
-      for (const [name, o] of outputs) {
-        const lo = readScalar(result[o.min], name);
-        const hi = readScalar(result[o.max], name);
-        collectors.get(name)?.collect([Float32Array.of(lo), Float32Array.of(hi)]);
-        const absMin = o.absMin ? readScalar(result[o.absMin], name) : 0;
-        elements.set(name, Math.max(elements.get(name) ?? 0, readScalar(result[o.size], name)));
-        const s = stats.get(name);
-        stats.set(name, s ? { min: Math.min(s.min, lo), max: Math.max(s.max, hi), absMin: Math.min(s.absMin, absMin) } : { min: lo, max: hi, absMin });
-      }
-      for (const t of Object.values(result)) t.dispose();
-      batches++;
-      options.onProgress?.(batches, reader.length);
+  for await (const feeds of reader) {
+    const result = await session.run(toOrtFeeds(rt, feeds), fetches);
+    for (const [name, o] of outputs) {
+      const lo = readScalar(result[o.min], name);
+      const hi = readScalar(result[o.max], name);
+      collectors.get(name)?.collect([Float32Array.of(lo), Float32Array.of(hi)]);
+      const absMin = o.absMin ? readScalar(result[o.absMin], name) : 0;
+      elements.set(name, Math.max(elements.get(name) ?? 0, readScalar(result[o.size], name)));
+      const s = stats.get(name);
+      stats.set(name, s ? { min: Math.min(s.min, lo), max: Math.max(s.max, hi), absMin: Math.min(s.absMin, absMin) } : { min: lo, max: hi, absMin });
     }
-  } finally {
-    await session.release();
+    for (const t of Object.values(result)) t.dispose();
+    batches++;
+    options.onProgress?.(batches, reader.length);
   }
   if (batches === 0) throw new SdqError('EMPTY_INPUT', `${loaded.path}: the calibration reader yielded no data`);
-  const ranges: Record<string, Range> = {};
-  for (const [name, c] of collectors) ranges[name] = c.computeRange();
-  return { stats, ranges, batches, elements };
+  return {
+    batches,
+    tensors: tensors.map(({ name, type }) => {
+      const s = stats.get(name) ?? { min: 0, max: 0, absMin: 0 };
+      const range = collectors.get(name)?.computeRange() ?? [s.min, s.max];
+      return { name, type, range: [range[0], range[1]], min: s.min, max: s.max, absMin: s.absMin, elements: elements.get(name) ?? 0 };
+    }),
+  };
 }
 
 /**
- * Histogram methods with onnxruntime's calibrator semantics and bounded memory. onnxruntime keeps every output of
- * every run and builds ONE histogram per tensor over all of them (range [-t, t], t = max |x| over the whole data;
- * for symmetric percentile |x| over [min |x|, max |x|]). Pass 1 finds those ranges with in-graph reductions; pass 2
- * bins each run's values into that fixed range and sums the counts: the same histogram, no output kept. The range
- * is then chosen by @sdq/quant's entropyRange / percentileRange.
+ * Pass 1 of one tensor over some batches. Every field merges exactly across any split of the data (min of mins,
+ * max of maxes), which is what lets shards computed anywhere add up to the single-process ranges.
  */
-async function collectHistograms(
+export interface TensorExtrema {
+  readonly name: string;
+  /** onnxruntime element type (float32, float16). */
+  readonly type: string;
+  /** The MinMax method's range over these batches (MinMaxCollector, plain or symmetric). */
+  readonly range: Range;
+  readonly min: number;
+  readonly max: number;
+  /** min |x| (0 unless the method's histogram is of |x|). */
+  readonly absMin: number;
+  /** Largest element count of one batch: sizes the histogram pass's tensor groups. */
+  readonly elements: number;
+}
+
+/** Pass 1 over (a shard of) the calibration data. */
+export interface ExtremaPass {
+  readonly batches: number;
+  readonly tensors: readonly TensorExtrema[];
+}
+
+/** Pass 2 over (a shard of) the data: fixed-range histogram counts per tensor (integers in float64). */
+export interface HistogramPass {
+  readonly batches: number;
+  readonly counts: ReadonlyMap<string, Float64Array>;
+}
+
+/** Extrema of disjoint shards of the data merged: the extrema of their union (onnxruntime MinMaxCalibrater merge_range). */
+export function mergeExtrema(parts: readonly ExtremaPass[]): ExtremaPass {
+  if (parts.length === 0) throw new SdqError('EMPTY_INPUT', 'no calibration shards to merge');
+  const [first, ...rest] = parts;
+  const tensors = first.tensors.map((t) => ({ ...t, range: [t.range[0], t.range[1]] as Range }));
+  for (const part of rest) {
+    if (part.tensors.length !== tensors.length || part.tensors.some((t, i) => t.name !== tensors[i].name)) {
+      throw new SdqError('SHAPE_MISMATCH', 'calibration shards calibrated different tensors (another model or policy); recalibrate all shards with the same settings');
+    }
+    part.tensors.forEach((t, i) => {
+      const m = tensors[i];
+      tensors[i] = {
+        ...m,
+        range: [Math.min(m.range[0], t.range[0]), Math.max(m.range[1], t.range[1])],
+        min: Math.min(m.min, t.min), max: Math.max(m.max, t.max), absMin: Math.min(m.absMin, t.absMin), elements: Math.max(m.elements, t.elements),
+      };
+    });
+  }
+  return { batches: parts.reduce((n, p) => n + p.batches, 0), tensors };
+}
+
+/** Histogram counts of disjoint shards summed (exact: integer counts in float64). */
+export function mergeHistogramCounts(parts: readonly HistogramPass[]): HistogramPass {
+  const counts = new Map<string, Float64Array>();
+  for (const part of parts) {
+    for (const [name, c] of part.counts) {
+      const sum = counts.get(name);
+      if (!sum) counts.set(name, Float64Array.from(c));
+      else if (sum.length !== c.length) throw new SdqError('SHAPE_MISMATCH', `tensor '${name}': shards have ${sum.length} and ${c.length} histogram bins; recalibrate with one setting`);
+      else for (let i = 0; i < c.length; i++) sum[i] += c[i];
+    }
+  }
+  return { batches: parts.reduce((n, p) => n + p.batches, 0), counts };
+}
+
+function methodOf(options: CollectRangesOptions): CalibrationMethod {
+  const method = options.method ?? 'minmax';
+  if (method !== 'minmax' && method !== 'percentile' && method !== 'entropy') {
+    throw new SdqError('INVALID_ARGUMENT', `unknown calibration method '${String(method)}'; use minmax, percentile or entropy`);
+  }
+  return method;
+}
+
+/** Percentile ranges are symmetric unless told otherwise (onnxruntime's default), MinMax and entropy are not. */
+function symmetricOf(options: CollectRangesOptions): boolean {
+  return options.symmetric ?? (methodOf(options) === 'percentile');
+}
+
+function histogramPlanOf(options: CollectRangesOptions): HistogramPlan | undefined {
+  const method = methodOf(options);
+  return method === 'minmax' ? undefined : createHistogramPlan(method, { ...options, symmetric: symmetricOf(options) });
+}
+
+/**
+ * Pass 2 with onnxruntime's histogram-calibrator semantics and bounded memory. onnxruntime keeps every output of
+ * every run and builds ONE histogram per tensor over all of them (range [-t, t], t = max |x| over the whole data;
+ * for symmetric percentile |x| over [min |x|, max |x|]). Pass 1 found those ranges (`extrema`, merged over all the
+ * data); this pass bins each run's values into that fixed range and sums the counts: the same histogram, no output kept.
+ */
+async function countsOf(
   loaded: LoadedModel,
-  tensors: readonly { name: string; type: string }[],
   reader: CalibrationDataReader,
-  method: 'percentile' | 'entropy',
+  extrema: ExtremaPass,
   options: CollectRangesOptions,
-): Promise<{ ranges: Record<string, Range>; batches: number; resolved: Record<string, number | boolean | string> }> {
-  const plan = createHistogramPlan(method, options);
+  sessionFor: (exposed: readonly string[], groups: number) => Promise<{ session: ort.InferenceSession; done(): Promise<void> }>,
+  progress: { done: number; total: (groups: number) => number },
+): Promise<HistogramPass> {
+  const plan = histogramPlanOf(options);
+  if (!plan) throw new SdqError('INVALID_ARGUMENT', 'the minmax method has no histogram pass');
   const inputs = new Set(loaded.model.graph?.input.map((i) => i.name));
-  const names = tensors.map((t) => t.name);
-  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors and bytes one run exposes (more passes
-  // instead). Sizes come from pass 1, so its progress total assumes the count cap alone.
+  const names = extrema.tensors.map((t) => t.name);
+  const elements = new Map(extrema.tensors.map((t) => [t.name, t.elements]));
+  // Pass 2 holds one run's exposed outputs at a time; cap how many tensors and bytes one run exposes (more passes instead).
   const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
-  let total = reader.length * (1 + Math.ceil(names.length / perRun));
-  const { stats, elements } = await reduceOverData(loaded, tensors, reader, {
-    threads: options.threads,
-    withAbsMin: plan.absolute,
-    onProgress: (done) => options.onProgress?.(done, total),
-  });
   const groups = groupTensors(names, (n) => (elements.get(n) ?? 0) * 4, perRun, options.maxBytesPerRun ?? DEFAULT_MAX_BYTES_PER_RUN);
-  total = reader.length * (1 + groups.length);
-  const hist = plan.start(stats);
+  const total = progress.total(groups.length);
+  const hist = plan.start(new Map(extrema.tensors.map((t) => [t.name, t])));
   const rt = await loadOrt();
   let batches = 0;
-  let done = reader.length;
+  let done = progress.done;
   for (const group of groups) {
     const exposed = group.filter((n) => !inputs.has(n));
-    const session = await createSession(loaded, addGraphOutputs(loaded.model, exposed), options.threads ?? 2);
+    const { session, done: release } = await sessionFor(exposed, groups.length);
     batches = 0;
     try {
       for await (const feeds of reader) {
@@ -290,10 +381,114 @@ async function collectHistograms(
         options.onProgress?.(++done, total);
       }
     } finally {
-      await session.release();
+      await release();
     }
   }
-  return { ranges: hist.ranges(), batches, resolved: plan.options };
+  return { batches, counts: hist.counts() };
+}
+
+/**
+ * The two calibration passes over one model, run as often as needed on different data (shards): the model is read,
+ * its tensors chosen and its onnxruntime sessions created once, then reused by every call until release().
+ */
+export interface CalibrationPasses {
+  /** Pass 1 over `reader`. */
+  extrema(reader: CalibrationDataReader, onProgress?: (done: number, total: number) => void): Promise<ExtremaPass>;
+  /** Pass 2 over `reader`: histogram counts over the fixed ranges of `extrema` (merged over all of the data). */
+  histogramCounts(reader: CalibrationDataReader, extrema: ExtremaPass, progress?: { onProgress?: (done: number, total: number) => void; done: number; total: (groups: number) => number }): Promise<HistogramPass>;
+  release(): Promise<void>;
+}
+
+export interface CalibrationPassesOptions extends CollectRangesOptions {
+  /**
+   * Keep the onnxruntime sessions between calls (a queue worker computing shard after shard). Default false: each
+   * session lives for one pass (pass 2's one per tensor group), so at most one copy of the weights is loaded at a time.
+   * When true, pass 2's session is kept only when one group covers every tensor (small models).
+   */
+  readonly keepSessions?: boolean;
+}
+
+export async function openCalibrationPasses(modelPath: string, options: CalibrationPassesOptions = {}): Promise<CalibrationPasses> {
+  methodOf(options);
+  const loaded = await loadModelForRuntime(modelPath);
+  const tensors = await calibratedTensors(loaded, options);
+  const threads = options.threads ?? 2;
+  const keep = options.keepSessions ?? false;
+  let reduction: Reduction | undefined;
+  let single: { key: string; session: ort.InferenceSession } | undefined;
+  const sessionFor = async (exposed: readonly string[], groups: number) => {
+    const key = exposed.join('\0');
+    if (keep && groups === 1) {
+      if (single?.key !== key) {
+        await single?.session.release();
+        single = { key, session: await createSession(loaded, addGraphOutputs(loaded.model, [...exposed]), threads) };
+      }
+      return { session: single.session, done: async () => undefined };
+    }
+    const session = await createSession(loaded, addGraphOutputs(loaded.model, [...exposed]), threads);
+    return { session, done: () => session.release() };
+  };
+  return {
+    async extrema(reader, onProgress) {
+      const r = reduction ?? (await createReduction(loaded, tensors, histogramPlanOf(options)?.absolute ?? false, threads));
+      if (keep) reduction = r;
+      try {
+        return await reduceOverData(loaded, tensors, reader, r, { symmetric: symmetricOf(options), onProgress });
+      } finally {
+        if (!keep) await r.session.release();
+      }
+    },
+    async histogramCounts(reader, extrema, progress) {
+      return countsOf(loaded, reader, extrema, { ...options, onProgress: progress?.onProgress }, sessionFor, progress ?? { done: 0, total: (groups) => reader.length * groups });
+    },
+    async release() {
+      const sessions = [single?.session, reduction?.session].filter((x): x is ort.InferenceSession => x !== undefined);
+      single = undefined;
+      reduction = undefined;
+      await Promise.all(sessions.map((session) => session.release()));
+    },
+  };
+}
+
+async function withPasses<T>(modelPath: string, options: CollectRangesOptions, use: (passes: CalibrationPasses) => Promise<T>): Promise<T> {
+  const passes = await openCalibrationPasses(modelPath, options);
+  try {
+    return await use(passes);
+  } finally {
+    await passes.release();
+  }
+}
+
+/**
+ * Pass 1 over one shard of the calibration data: what collectRanges computes first, as data that merges exactly
+ * (mergeExtrema). The histogram methods then need the merged extrema of ALL shards for pass 2 (collectHistogramCounts).
+ */
+export async function collectExtrema(modelPath: string, reader: CalibrationDataReader, options: CollectRangesOptions = {}): Promise<ExtremaPass> {
+  return withPasses(modelPath, options, (passes) => passes.extrema(reader, options.onProgress));
+}
+
+/** Pass 2 over one shard: histogram counts over the fixed ranges of `extrema` (merged over all shards); sums exactly. */
+export async function collectHistogramCounts(
+  modelPath: string,
+  reader: CalibrationDataReader,
+  extrema: ExtremaPass,
+  options: CollectRangesOptions = {},
+): Promise<HistogramPass> {
+  return withPasses(modelPath, options, (passes) => passes.histogramCounts(reader, extrema, { onProgress: options.onProgress, done: 0, total: (groups) => reader.length * groups }));
+}
+
+/** The ranges file from merged passes: MinMax from the extrema alone, percentile/entropy from the summed histograms. */
+export function rangesFromPasses(modelPath: string, options: CollectRangesOptions, extrema: ExtremaPass, histograms?: HistogramPass): RangesFile {
+  const method = methodOf(options);
+  const plan = histogramPlanOf(options);
+  const ranges: Record<string, Range> = {};
+  if (!plan) {
+    for (const t of extrema.tensors) ranges[t.name] = [t.range[0], t.range[1]];
+    return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: { symmetric: symmetricOf(options) }, batches: extrema.batches, ranges };
+  }
+  if (!histograms) throw new SdqError('INVALID_ARGUMENT', `the ${method} method needs the histogram pass's counts`);
+  const hist = plan.start(new Map(extrema.tensors.map((t) => [t.name, t])), histograms.counts);
+  return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: plan.options, batches: histograms.batches, ranges: hist.ranges() };
 }
 
 /** Consecutive groups of at most `maxCount` tensors and `maxBytes` bytes (a tensor larger than that alone). */
@@ -321,39 +516,39 @@ function floatValues(t: CalibTensor | ort.Tensor, name: string): Float32Array {
   throw new SdqError('UNSUPPORTED_TYPE', `tensor '${name}': histogram calibration supports float32 tensors (got ${typeof t.type === 'string' ? t.type : dtypeInfo(t.type).name})`);
 }
 
+/** The tensors to calibrate: `tensors`, else those the QDQ `policy` reads, else every float tensor of `opTypes` nodes. */
+async function calibratedTensors(loaded: LoadedModel, options: CollectRangesOptions): Promise<{ name: string; type: string }[]> {
+  const wanted = options.tensors ?? (options.policy ? qdqTensorsFor(loaded.model, options.policy) : undefined);
+  if (!wanted) return selectFloatTensors(loaded, { opTypes: options.opTypes, threads: options.threads });
+  // Only the wanted tensors are probed for their types: exposing every tensor is what a policy list avoids.
+  const found = new Map((await selectFloatTensors(loaded, { candidates: wanted, threads: options.threads })).map((t) => [t.name, t]));
+  return [...new Set(wanted)].map((n) => {
+    const t = found.get(n);
+    if (!t) throw new SdqError('NOT_FOUND', `${loaded.path}: no float activation named '${n}' to calibrate (initializers, non-float and unknown tensors have no range); check the tensor list`);
+    return t;
+  });
+}
+
 /**
  * Run the model over the calibration data and compute a range per tensor, the way onnxruntime's calibrators do:
  * MinMax takes per-run min/max (in-graph reductions, so memory stays at two numbers per tensor) merged across runs;
- * Percentile and Entropy build histograms batch by batch with @sdq/quant's HistogramCollector.
+ * Percentile and Entropy build histograms batch by batch with @sdq/quant's HistogramCollector. The same two passes
+ * as collectExtrema / collectHistogramCounts / rangesFromPasses, which split them over shards of the data.
  */
 export async function collectRanges(
   modelPath: string,
   reader: CalibrationDataReader,
   options: CollectRangesOptions = {},
 ): Promise<RangesFile> {
-  const method = options.method ?? 'minmax';
-  const loaded = await loadModelForRuntime(modelPath);
-  let tensors: { name: string; type: string }[];
-  const wanted = options.tensors ?? (options.policy ? qdqTensorsFor(loaded.model, options.policy) : undefined);
-  if (wanted) {
-    // Only the wanted tensors are probed for their types: exposing every tensor is what a policy list avoids.
-    const found = new Map((await selectFloatTensors(loaded, { candidates: wanted, threads: options.threads })).map((t) => [t.name, t]));
-    tensors = [...new Set(wanted)].map((n) => {
-      const t = found.get(n);
-      if (!t) throw new SdqError('NOT_FOUND', `${modelPath}: no float activation named '${n}' to calibrate (initializers, non-float and unknown tensors have no range); check the tensor list`);
-      return t;
-    });
-  } else {
-    tensors = await selectFloatTensors(loaded, { opTypes: options.opTypes, threads: options.threads });
-  }
-  const base = { symmetric: options.symmetric ?? (method === 'percentile') };
-  if (method === 'minmax') {
-    const { ranges, batches } = await reduceOverData(loaded, tensors, reader, { ...options, symmetric: base.symmetric });
-    return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: base, batches, ranges };
-  }
-  if (method !== 'percentile' && method !== 'entropy') {
-    throw new SdqError('INVALID_ARGUMENT', `unknown calibration method '${String(method)}'; use minmax, percentile or entropy`);
-  }
-  const { ranges, batches, resolved } = await collectHistograms(loaded, tensors, reader, method, { ...options, symmetric: base.symmetric });
-  return { format: 'sdq-ranges', version: 1, model: modelPath, method, options: resolved, batches, ranges };
+  const method = methodOf(options);
+  return withPasses(modelPath, options, async (passes) => {
+    if (method === 'minmax') return rangesFromPasses(modelPath, options, await passes.extrema(reader, options.onProgress));
+    // Progress over both passes: pass 1 once, pass 2 once per tensor group (the count cap alone until sizes are known).
+    const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
+    let total = 0;
+    const extrema = await passes.extrema(reader, (done) => options.onProgress?.(done, total || reader.length * 2));
+    total = reader.length * (1 + Math.ceil(extrema.tensors.length / perRun));
+    const counts = await passes.histogramCounts(reader, extrema, { onProgress: options.onProgress, done: reader.length, total: (groups) => reader.length * (1 + groups) });
+    return rangesFromPasses(modelPath, options, extrema, counts);
+  });
 }

@@ -2,9 +2,9 @@
 export {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD,
-  DEFAULT_UNET_METHOD_OPTIONS,
+  openCalibrationPasses, mergeExtrema, mergeHistogramCounts, rangesFromPasses, DEFAULT_UNET_METHOD_OPTIONS,
 } from '@sdq/calib';
-export type { GenerateWithUnetHook, QuantizeUnetOptions, CalibrationMethod } from '@sdq/calib';
+export type { GenerateWithUnetHook, QuantizeUnetOptions, CalibrationMethod, CollectRangesOptions, RangesFile, ExtremaPass, HistogramPass, CalibrationPasses } from '@sdq/calib';
 import type { QuantizeUnetOptions } from '@sdq/calib';
 export type QdqPolicyLike = QuantizeUnetOptions['policy'];
 export type MethodOptions = NonNullable<QuantizeUnetOptions['methodOptions']>;

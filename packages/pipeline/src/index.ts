@@ -25,10 +25,12 @@ export { openDiffusionGenerator, openPipelineGenerator, onnxruntimeVersion } fro
 export type { UnetFeeds, DiffusionGeneratorOptions } from './runtime/diffusion-generator.js';
 export { inspectPath } from './inspect.js';
 export type { InspectResult } from './inspect.js';
-export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT } from './quantize-model-dir.js';
+export { quantizeModelDir, prepareModelDirs, convertComponent, MADE_DIR_LAYOUT, SDQ_VERSION } from './quantize-model-dir.js';
 export type { QuantizeModelDirOptions, QuantizeModelDirResult, PrepareOptions } from './quantize-model-dir.js';
-export { captureCalibrationSet, captureSchedule, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, readCalibratedFor, DEFAULT_INT8_RECIPE, RECIPE_METHOD_OPTIONS } from './int8.js';
-export type { CalibrateOptions, CalibratedFor } from './int8.js';
+export { captureCalibrationSet, captureSchedule, calibrationPrompts, calibrateModelDir, quantizeUnetInt8, readCalibratedFor, DEFAULT_INT8_RECIPE, RECIPE_METHOD_OPTIONS, resolveCalibrationSettings, writeCalibrationFiles, calibrationPromptCount } from './int8.js';
+export type { CalibrateOptions, CalibratedFor, CalibrationSettings } from './int8.js';
+export { planCalibrationShards, openShardCalibrator, rangesFromShards } from './calibration-shards.js';
+export type { ShardCalibrator } from './calibration-shards.js';
 export type { Int8Recipe } from './int8.js';
 export { readPromptFile } from './prompts.js';
 export { generationWarnings, readModelFacts } from './model-warnings.js';

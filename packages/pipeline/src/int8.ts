@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, DEFAULT_UNET_METHOD_OPTIONS,
-  type GenerateWithUnetHook, type QdqPolicyLike, type CalibrationMethod, type MethodOptions,
+  type GenerateWithUnetHook, type QdqPolicyLike, type CalibrationMethod, type MethodOptions, type CollectRangesOptions, type RangesFile,
 } from './calib-api.js';
 import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
 import type { ProgressListener } from './progress.js';
@@ -116,35 +116,83 @@ export function captureSchedule(promptCount: number, steps: number, samples: num
   return { promptIndices, every: Math.max(1, Math.floor((generations * steps) / samples)) };
 }
 
-/** FP32 generations over the prompts; every k-th step's UNet inputs go to `npzPath` (at most `samples` sets). */
-export async function captureCalibrationSet(modelDir: string, npzPath: string, options: CaptureOptions): Promise<{ path: string; sets: number; generations: number }> {
-  const { promptIndices, every } = captureSchedule(options.prompts.length, options.steps, options.samples);
-  const prompts = promptIndices.map((i) => options.prompts[i]!);
-  let step = 0;
+/** The prompts of the generations calibration runs (captureSchedule); scheduling them again keeps them as they are. */
+export function calibrationGenerations(prompts: readonly string[], steps: number, samples: number): string[] {
+  return captureSchedule(prompts.length, steps, samples).promptIndices.map((i) => prompts[i]!);
+}
+
+/**
+ * The UNet steps calibration keeps, per generation: every k-th step counted over all generations in order
+ * (k = floor(generations x steps / samples), captureSchedule's), at most `samples` of them. A pure function of the
+ * counts, so any subset of the generations (a queue shard) keeps exactly the steps the whole run keeps from them.
+ */
+export function keptCalibrationSteps(generations: number, steps: number, samples: number): number[][] {
+  const every = Math.max(1, Math.floor((generations * steps) / samples));
   let kept = 0;
+  return Array.from({ length: generations }, (_, g) => {
+    const out: number[] = [];
+    for (let s = 0; s < steps; s++) if (((g * steps + s) % every === 0) && kept < samples) {
+      out.push(s);
+      kept++;
+    }
+    return out;
+  });
+}
+
+/** FP32 generations whose kept UNet inputs go to an .npz, with the pipeline loaded once for any number of captures. */
+export interface CalibrationCapture {
+  /**
+   * The UNet inputs of the kept steps (keptCalibrationSteps) to `npzPath`. `generations` runs only those generation
+   * indices (default all), with the seeds and kept steps of the whole run.
+   */
+  capture(npzPath: string, options: Omit<CaptureOptions, 'threads'> & { generations?: readonly number[] }): Promise<{ path: string; sets: number; generations: number }>;
+  dispose(): Promise<void>;
+}
+
+export async function openCalibrationCapture(modelDir: string, threads: number, device?: Device): Promise<CalibrationCapture> {
+  let step = 0;
+  let keep = new Set<number>();
   let hook: ((inputs: Parameters<Parameters<GenerateWithUnetHook>[2]>[0]) => void) | undefined;
   const generator = await openPipelineGenerator(modelDir, {
     scheduler: 'ddim',
-    threads: options.threads,
-    ...(options.device !== undefined && { device: options.device }),
+    threads,
+    ...(device !== undefined && { device }),
     onUnetInputs: (f) => {
-      if (step++ % every !== 0 || kept >= options.samples) return;
-      kept++;
-      hook?.(f);
+      if (keep.has(step++)) hook?.(f);
     },
   });
+  return {
+    async capture(npzPath, options) {
+      const prompts = calibrationGenerations(options.prompts, options.steps, options.samples);
+      const kept = keptCalibrationSteps(prompts.length, options.steps, options.samples).map((steps) => new Set(steps));
+      const chosen = options.generations ?? prompts.map((_, g) => g);
+      const generate: GenerateWithUnetHook = async (prompt, { index }, onUnetInputs) => {
+        const g = chosen[index];
+        hook = onUnetInputs;
+        step = 0;
+        keep = kept[g] ?? new Set();
+        await generator.generate({ prompt, steps: options.steps, guidance: options.guidance, seed: options.seed + g, width: options.width, height: options.height });
+      };
+      const r = await captureUnetInputs(npzPath, chosen.map((g) => prompts[g]), generate, {
+        onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
+      });
+      return { path: r.path, sets: r.sets, generations: r.generations };
+    },
+    dispose: () => generator.dispose(),
+  };
+}
+
+/** FP32 generations over the prompts; the UNet inputs of the kept steps go to `npzPath` (openCalibrationCapture, once). */
+export async function captureCalibrationSet(
+  modelDir: string,
+  npzPath: string,
+  options: CaptureOptions & { generations?: readonly number[] },
+): Promise<{ path: string; sets: number; generations: number }> {
+  const capture = await openCalibrationCapture(modelDir, options.threads, options.device);
   try {
-    const generate: GenerateWithUnetHook = async (prompt, { seed }, onUnetInputs) => {
-      hook = onUnetInputs;
-      await generator.generate({ prompt, steps: options.steps, guidance: options.guidance, seed, width: options.width, height: options.height });
-    };
-    const r = await captureUnetInputs(npzPath, prompts, generate, {
-      seed: options.seed,
-      onProgress: (p) => options.onProgress?.({ task: 'capture UNet inputs', done: p.generation, total: p.generations, detail: `${p.sets} sets` }),
-    });
-    return { path: r.path, sets: r.sets, generations: r.generations };
+    return await capture.capture(npzPath, options);
   } finally {
-    await generator.dispose();
+    await capture.dispose();
   }
 }
 
@@ -247,6 +295,69 @@ export async function readCalibratedFor(calibrationDir: string): Promise<Calibra
   }
 }
 
+/** What one calibration computes, every default resolved: the same settings give the same ranges on any machine. */
+export interface CalibrationSettings extends Omit<CaptureOptions, 'prompts' | 'onProgress'> {
+  /** The prompts of the generations run (calibrationGenerations of the prompts given). */
+  prompts: string[];
+  method: CalibrationMethod;
+}
+
+export async function resolveCalibrationSettings(modelDir: string, options: CalibrateOptions): Promise<CalibrationSettings> {
+  const side = await defaultSize(modelDir);
+  const samples = options.samples ?? DEFAULT_INT8_RECIPE.samples;
+  const steps = options.steps ?? DEFAULT_INT8_RECIPE.steps;
+  const prompts = options.prompts ?? (await calibrationPrompts(modelDir, {}));
+  return {
+    prompts: calibrationGenerations(prompts, steps, samples), method: options.method ?? DEFAULT_INT8_RECIPE.method, samples,
+    steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
+    width: options.size?.width ?? side, height: options.size?.height ?? side, threads: options.threads ?? 2,
+    ...(options.device !== undefined && { device: options.device }),
+  };
+}
+
+/**
+ * The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included so
+ * that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
+ */
+export function calibrationRangeOptions(settings: Pick<CalibrationSettings, 'method' | 'threads'>, onProgress?: ProgressListener): CollectRangesOptions {
+  return {
+    ...RECIPE_METHOD_OPTIONS[settings.method], method: settings.method, policy: CALIBRATED_TENSORS_POLICY, threads: settings.threads,
+    onProgress: (done, total) => onProgress?.({ task: `collect ranges (${settings.method})`, done, total }),
+  };
+}
+
+/** How many prompts a calibration was given: the caller's, or the recipe's (before captureSchedule picks from them). */
+export async function calibrationPromptCount(modelDir: string, options: Pick<CalibrateOptions, 'prompts'>): Promise<number> {
+  return (options.prompts ?? (await calibrationPrompts(modelDir, {}))).length;
+}
+
+/** The UNet whose ranges a calibration dir holds. */
+export function calibratedUnet(modelDir: string): string {
+  return path.join(modelDir, 'unet', 'model.onnx');
+}
+
+/**
+ * Write ranges.json, calibrated-for.json, calibration.json and TensorRT's calibration.cache into `dir` (a temp dir
+ * that becomes the output). Returns the file names.
+ */
+export async function writeCalibrationFiles(
+  dir: string,
+  modelDir: string,
+  ranges: RangesFile,
+  settings: Pick<CalibrationSettings, 'width' | 'height' | 'method'>,
+  trtVersion?: string,
+): Promise<string[]> {
+  await writeRangesJson(path.join(dir, 'ranges.json'), ranges);
+  const unet = path.resolve(calibratedUnet(modelDir));
+  const calibratedFor: CalibratedFor = { unet, sha256: await sha256File(unet), width: settings.width, height: settings.height, method: settings.method };
+  await fs.writeFile(path.join(dir, CALIBRATED_FOR), `${JSON.stringify(calibratedFor, null, 2)}\n`);
+  await writeCalibrationJson(path.join(dir, 'calibration.json'), ranges);
+  // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
+  const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
+  await fs.writeFile(path.join(dir, 'calibration.cache'), formatCalibrationCache(cache));
+  return ['ranges.json', 'calibration.json', 'calibration.cache'];
+}
+
 /**
  * sdq calibrate: capture UNet inputs and compute activation ranges into `outDir`
  * (unet_inputs.npz, ranges.json, calibration.json, and TensorRT's calibration.cache). With no options it calibrates
@@ -258,42 +369,18 @@ export async function calibrateModelDir(
   outDir: string,
   options: CalibrateOptions = {},
 ): Promise<{ outDir: string; sets: number; generations: number; tensors: number; method: CalibrationMethod; prompts: number; files: string[] }> {
-  const side = await defaultSize(modelDir);
-  const method = options.method ?? DEFAULT_INT8_RECIPE.method;
-  const prompts = options.prompts ?? (await calibrationPrompts(modelDir, {}));
-  const width = options.size?.width ?? side;
-  const height = options.size?.height ?? side;
+  const settings = await resolveCalibrationSettings(modelDir, options);
   return writeDirAtomic(outDir, async (tmp) => {
-    const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), {
-      prompts, steps: options.steps ?? DEFAULT_INT8_RECIPE.steps, guidance: options.guidance ?? DEFAULT_INT8_RECIPE.guidance,
-      samples: options.samples ?? DEFAULT_INT8_RECIPE.samples, seed: options.seed ?? DEFAULT_INT8_RECIPE.seed,
-      width, height, threads: options.threads ?? 2, onProgress: options.onProgress,
-      ...(options.device !== undefined && { device: options.device }),
-    });
+    const npz = await captureCalibrationSet(modelDir, path.join(tmp, 'unet_inputs.npz'), { ...settings, onProgress: options.onProgress });
     const reader = await openCalibrationData(npz.path);
     let ranges;
     try {
-      // The tensors sdq quantize can use (insertQdq under the default layout; conv_in/conv_out/time embedding included
-      // so that a layout quantizing them finds ranges): never attention scores, which do not fit in memory at 64x64 latents.
-      ranges = await collectRanges(path.join(modelDir, 'unet', 'model.onnx'), reader, {
-        ...RECIPE_METHOD_OPTIONS[method],
-        method,
-        policy: CALIBRATED_TENSORS_POLICY,
-        threads: options.threads ?? 2,
-        onProgress: (done, total) => options.onProgress?.({ task: `collect ranges (${method})`, done, total }),
-      });
+      ranges = await collectRanges(calibratedUnet(modelDir), reader, calibrationRangeOptions(settings, options.onProgress));
     } finally {
       await reader.close();
     }
-    await writeRangesJson(path.join(tmp, 'ranges.json'), ranges);
-    const unet = path.resolve(modelDir, 'unet', 'model.onnx');
-    const calibratedFor: CalibratedFor = { unet, sha256: await sha256File(unet), width, height, method };
-    await fs.writeFile(path.join(tmp, CALIBRATED_FOR), `${JSON.stringify(calibratedFor, null, 2)}\n`);
-    await writeCalibrationJson(path.join(tmp, 'calibration.json'), ranges);
-    // TensorRT's INT8 calibration cache (scale = amax/127 per tensor) for `trtexec --int8 --calib=` on TensorRT <= 10.
-    const cache = calibrationCacheFromRanges(ranges.ranges, { trtVersion: parseTrtVersion(options.trtVersion ?? DEFAULT_CACHE_TRT_VERSION) });
-    await fs.writeFile(path.join(tmp, 'calibration.cache'), formatCalibrationCache(cache));
-    const files = ['unet_inputs.npz', 'ranges.json', 'calibration.json', 'calibration.cache'].map((f) => path.join(outDir, f));
-    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, method, prompts: prompts.length, files };
+    const written = await writeCalibrationFiles(tmp, modelDir, ranges, settings, options.trtVersion);
+    const files = ['unet_inputs.npz', ...written].map((f) => path.join(outDir, f));
+    return { outDir, sets: npz.sets, generations: npz.generations, tensors: Object.keys(ranges.ranges).length, method: settings.method, prompts: await calibrationPromptCount(modelDir, options), files };
   });
 }

@@ -11,7 +11,8 @@ export type SdqErrorCode =
   | 'IO_ERROR'
   | 'RUNTIME_ERROR'
   | 'TOOL_MISSING'
-  | 'TOOL_FAILED';
+  | 'TOOL_FAILED'
+  | 'QUEUE_ERROR';
 
 /** The one error family of sdq. CLI prints `message` as a single line and exits non-zero. */
 export class SdqError extends Error {

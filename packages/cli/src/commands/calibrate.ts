@@ -1,6 +1,7 @@
 // sdq calibrate: capture UNet inputs from FP32 generations and compute activation ranges.
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir, DEFAULT_INT8_RECIPE } from '@sdq/pipeline';
+import { calibrateOnQueue, defaultShardStore } from '@sdq/queue';
 import { DEVICE_HELP, readDevice } from './generation-options.js';
 import { COMMON_HELP, type Command } from '../command.js';
 import { checkSizeFits } from './generation-options.js';
@@ -35,6 +36,11 @@ Options:
   --threads N           onnxruntime intra-op threads (default 2)
 ${DEVICE_HELP}
                         (the capture generations run there; statistics are collected on the CPU)
+  --queue URL           split the work into jobs on a Redis queue (redis://host:port) for "sdq worker"s
+                        and merge their results: the same ranges as one process; <out> then has no
+                        unet_inputs.npz (the inputs stay with the workers)
+  --shard-size N        with --queue: generations per job (default 1)
+  --shard-store DIR     with --queue: where shard results are kept for reruns (default ~/.cache/sdq/shards)
 
 ${COMMON_HELP}
 
@@ -42,7 +48,8 @@ Examples:
   sdq calibrate fixtures/models/shapes-sd --out out/calib
   sdq calibrate fixtures/models/shapes-sd --prompts packages/calib/prompts/shapes-sd.txt --out out/calib --samples 80
   sdq calibrate my-sd15 --prompts prompts.txt --out calib-sd15 --method entropy --steps 20`,
-  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' } },
+  options: { prompts: { type: 'string' }, out: { type: 'string' }, method: { type: 'string' }, samples: { type: 'string' }, steps: { type: 'string' }, size: { type: 'string' }, threads: { type: 'string' }, device: { type: 'string' },
+    queue: { type: 'string' }, 'shard-size': { type: 'string' }, 'shard-store': { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const name = 'calibrate';
     noExtraPositionals(positionals, 1, name);
@@ -59,7 +66,14 @@ Examples:
     if (size) checkSizeFits(info, size.width, size.height, name);
     const prompts = promptsArg === undefined ? undefined : await readPromptFile(path.resolve(ctx.io.cwd, promptsArg));
     const device = readDevice(values, name);
-    const r = await calibrateModelDir(modelDir, out, { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress });
+    const queue = stringOption(values, 'queue');
+    const shardStoreArg = stringOption(values, 'shard-store');
+    const shardStore = shardStoreArg ? path.resolve(ctx.io.cwd, shardStoreArg) : defaultShardStore();
+    if (queue) ctx.writesTo(shardStore);
+    const settings = { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress };
+    const r = queue
+      ? await calibrateOnQueue(modelDir, out, { ...settings, queue, shardSize: intOption(values, 'shard-size', name, 1), shardStore })
+      : await calibrateModelDir(modelDir, out, settings);
     if (ctx.json) ctx.printJson({ ok: true, ...r });
     else {
       const given = prompts ? `${r.prompts} prompts given` : `the recipe's ${r.prompts} prompts`;

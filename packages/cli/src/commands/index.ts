@@ -8,5 +8,6 @@ import { quantizeCommand } from './quantize.js';
 import { generateCommand } from './generate.js';
 import { benchCommand } from './bench.js';
 import { fixtureCreateCommand } from './fixture.js';
+import { workerCommand } from './worker.js';
 
-export const COMMANDS: readonly Command[] = [inspectCommand, convertCommand, calibrateCommand, quantizeCommand, buildCommand, generateCommand, benchCommand, fixtureCreateCommand];
+export const COMMANDS: readonly Command[] = [inspectCommand, convertCommand, calibrateCommand, quantizeCommand, buildCommand, generateCommand, benchCommand, fixtureCreateCommand, workerCommand];

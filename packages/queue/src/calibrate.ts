@@ -1,0 +1,92 @@
+// `sdq calibrate --queue`: the calibration split into shards of generations, computed by workers in two rounds
+// (extrema, then histograms over the merged extrema) and merged into exactly the single-process ranges.
+import * as path from 'node:path';
+import { SdqError } from '@sdq/quant';
+import {
+  SDQ_VERSION, calibrationPromptCount, checkModelDir, planCalibrationShards, rangesFromShards, resolveCalibrationSettings, writeCalibrationFiles, writeDirAtomic,
+  type CalibrateOptions,
+} from '@sdq/pipeline';
+import { checkQueue } from './connection.js';
+import { mergeExtrema, type CalibrationMethod } from '@sdq/calib';
+import { decodeExtrema, decodeHistograms, encodeExtrema } from './codec.js';
+import { openQueueClient, runJobs, type JobSpec } from './coordinator.js';
+import { calibrationShardId, jobId, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
+import { createModelHasher } from './model-hash.js';
+import { defaultShardStore, openShardStore } from './store.js';
+
+export interface QueueCalibrateOptions extends CalibrateOptions {
+  /** redis://host:port of the queue the workers listen on. */
+  readonly queue: string;
+  /** Generations per job (default 1). */
+  readonly shardSize?: number;
+  /** Where shard results are kept for reruns (default defaultShardStore()). */
+  readonly shardStore?: string;
+}
+
+export interface QueueCalibrateResult {
+  readonly outDir: string;
+  readonly sets: number;
+  readonly generations: number;
+  readonly tensors: number;
+  readonly method: CalibrationMethod;
+  /** Prompts given (or the recipe's). */
+  readonly prompts: number;
+  readonly files: string[];
+  /** Jobs of both rounds, and how many of them were taken from earlier runs. */
+  readonly jobs: { readonly total: number; readonly reused: number };
+}
+
+function isExtremaResult(v: unknown): v is ExtremaResult {
+  return typeof v === 'object' && v !== null && typeof (v as ExtremaResult).sets === 'number' && typeof (v as ExtremaResult).extrema?.numbers === 'string';
+}
+
+function isHistogramResult(v: unknown): v is HistogramResult {
+  return typeof v === 'object' && v !== null && typeof (v as HistogramResult).histograms?.counts === 'string';
+}
+
+function expect<T>(guard: (v: unknown) => v is T, what: string): (spec: JobSpec, v: unknown) => void {
+  return (spec, v) => {
+    if (!guard(v)) throw new SdqError('QUEUE_ERROR', `job ${spec.id.slice(-12)} returned no ${what}; is every worker running sdq ${SDQ_VERSION}?`);
+  };
+}
+
+export async function calibrateOnQueue(modelDir: string, outDir: string, options: QueueCalibrateOptions): Promise<QueueCalibrateResult> {
+  const address = await checkQueue(options.queue);
+  await checkModelDir(modelDir);
+  const settings = await resolveCalibrationSettings(modelDir, options);
+  const header: JobHeader = { sdq: SDQ_VERSION, model: { dir: path.resolve(modelDir), hash: await createModelHasher()(modelDir) } };
+  const shards = planCalibrationShards(settings, options.shardSize ?? 1).map((generations) => ({ generations, shard: calibrationShardId(header, settings, generations) }));
+  const store = openShardStore(options.shardStore ?? defaultShardStore());
+  const client = await openQueueClient(address);
+  try {
+    const job = (s: (typeof shards)[number], extra: Partial<CalibrationJob> = {}): CalibrationJob => ({ ...header, settings, generations: s.generations, shard: s.shard, ...extra });
+    const round1: JobSpec[] = shards.map((s) => ({ id: jobId('calib-extrema', s.shard), kind: 'calib-extrema', data: job(s) }));
+    const first = await runJobs(client, round1, { store, accept: expect(isExtremaResult, 'extrema'), task: `calibrate shards: capture + extrema (${settings.method})`, onProgress: options.onProgress });
+    const extremaResults = round1.map((s) => first.results.get(s.id) as ExtremaResult);
+    const extrema = extremaResults.map((r) => decodeExtrema(r.extrema));
+    let histograms;
+    let second = { reused: 0, total: 0 };
+    if (settings.method !== 'minmax') {
+      // Pass 2 bins every shard over the extrema of the whole data, so it starts only once all of pass 1 is in.
+      const encodedMerged = encodeExtrema(mergeExtrema(extrema));
+      const round2: JobSpec[] = shards.map((s) => ({ id: jobId('calib-histogram', s.shard), kind: 'calib-histogram', data: job(s, { extrema: encodedMerged }) }));
+      const r = await runJobs(client, round2, { store, accept: expect(isHistogramResult, 'histograms'), task: `calibrate shards: histograms (${settings.method})`, onProgress: options.onProgress });
+      histograms = round2.map((s) => decodeHistograms((r.results.get(s.id) as HistogramResult).histograms));
+      second = { reused: r.reused, total: round2.length };
+    }
+    const ranges = rangesFromShards(modelDir, settings, extrema, histograms);
+    const written = await writeDirAtomic(outDir, (tmp) => writeCalibrationFiles(tmp, modelDir, ranges, settings, options.trtVersion));
+    return {
+      outDir,
+      sets: extremaResults.reduce((n, r) => n + r.sets, 0),
+      generations: settings.prompts.length,
+      tensors: Object.keys(ranges.ranges).length,
+      method: settings.method,
+      prompts: await calibrationPromptCount(modelDir, options),
+      files: written.map((f) => path.join(outDir, f)),
+      jobs: { total: round1.length + second.total, reused: first.reused + second.reused },
+    };
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,2 @@
+// The shared library build recipe (ESM + .d.ts from src/index.ts).
+export { default } from '../../tsup.library.js';
