@@ -1,7 +1,6 @@
 // sdq calibrate: capture UNet inputs from FP32 generations and compute activation ranges.
 import * as path from 'node:path';
 import { calibrateModelDir, readPromptFile, checkModelDir, DEFAULT_INT8_RECIPE } from '@sdq/pipeline';
-import { calibrateOnQueue, defaultShardStore } from '@sdq/queue';
 import { DEVICE_HELP, readDevice } from './generation-options.js';
 import { COMMON_HELP, type Command } from '../command.js';
 import { checkSizeFits } from './generation-options.js';
@@ -68,12 +67,15 @@ Examples:
     const device = readDevice(values, name);
     const queue = stringOption(values, 'queue');
     const shardStoreArg = stringOption(values, 'shard-store');
-    const shardStore = shardStoreArg ? path.resolve(ctx.io.cwd, shardStoreArg) : defaultShardStore();
-    if (queue) ctx.writesTo(shardStore);
     const settings = { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress };
-    const r = queue
-      ? await calibrateOnQueue(modelDir, out, { ...settings, queue, shardSize: intOption(values, 'shard-size', name, 1), shardStore })
-      : await calibrateModelDir(modelDir, out, settings);
+    // The queue (BullMQ, ioredis) loads only for --queue: an in-process calibration needs neither.
+    const onQueue = async (url: string): ReturnType<typeof import('@sdq/queue').calibrateOnQueue> => {
+      const { calibrateOnQueue, defaultShardStore } = await import('@sdq/queue');
+      const shardStore = shardStoreArg ? path.resolve(ctx.io.cwd, shardStoreArg) : defaultShardStore();
+      ctx.writesTo(shardStore);
+      return await calibrateOnQueue(modelDir, out, { ...settings, queue: url, shardSize: intOption(values, 'shard-size', name, 1), shardStore });
+    };
+    const r = queue ? await onQueue(queue) : await calibrateModelDir(modelDir, out, settings);
     if (ctx.json) ctx.printJson({ ok: true, ...r });
     else {
       const given = prompts ? `${r.prompts} prompts given` : `the recipe's ${r.prompts} prompts`;

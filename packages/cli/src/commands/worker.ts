@@ -1,5 +1,4 @@
 // sdq worker: compute calibration shards from a BullMQ queue on Redis until stopped (Ctrl-C / SIGTERM).
-import { checkQueue, startWorker } from '@sdq/queue';
 import { COMMON_HELP, type Command } from '../command.js';
 import { intOption, noExtraPositionals, requireString, stringOption } from '../usage.js';
 import { readDevice } from './generation-options.js';
@@ -40,6 +39,8 @@ Examples:
     noExtraPositionals(positionals, 0, name);
     const url = requireString(values, 'queue', name);
     const device = readDevice(values, name);
+    // loaded here, not at startup: every other command runs without BullMQ and ioredis
+    const { checkQueue, startWorker } = await import('@sdq/queue');
     const address = await checkQueue(url);
     const worker = await startWorker(address, {
       concurrency: intOption(values, 'concurrency', name, 1),
