@@ -6,6 +6,8 @@
 set -euo pipefail
 W=${W:-/tmp/sdq-sdxl-gpu}; OUT=${OUT:-out}; RUNS=${RUNS:-5}
 SDQ="node packages/cli/dist/sdq.js"
+# unet-profile.mjs imports @sdq/quant: carry packages/quant/dist to the GPU machine, linked here when not installed
+[ -e node_modules/@sdq/quant ] || { mkdir -p node_modules/@sdq && ln -sfn ../../packages/quant node_modules/@sdq/quant; }
 mkdir -p "$W" "$OUT"
 t() { local s=$(date +%s%N); "$@"; echo "  ($(( ($(date +%s%N) - s) / 1000000 )) ms: $*)" | cut -c1-200; }
 [ -f "$W/sdxl/model_index.json" ] || t $SDQ fixture create --preset sdxl --out "$W/sdxl" --quiet

@@ -3,10 +3,13 @@
 // provider ran each node (onnxruntime's session profile; on WebGPU the kernel times are GPU timestamps).
 // Usage: node tools/bench/gpu/unet-profile.mjs <dir>... [--ep webgpu|cpu] [--runs 10] [--warmup 2] [--latent 64]
 //        [--profile] [--out <folder for profile summaries>] [--layout NHWC|NCHW] [--threads N] [--model-file model.onnx]
+//        [--validation M] [--graph-capture] [--fold-dq] [--gpu-output (crashes onnxruntime-node 1.30, kept to re-check)]
+// Needs @sdq/quant built; on the GPU machine carry packages/quant/dist (the .sh scripts here link it into node_modules).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { float32ToFloat16 } from '@sdq/quant';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -29,26 +32,6 @@ const { values, positionals } = parseArgs({
 });
 
 const fill = (n, f) => Float32Array.from({ length: n }, (_, i) => f(i));
-const toHalf = (x) => {
-  // float32 -> float16 bits, round to nearest even (IEEE 754 binary16)
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  const out = new Uint16Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    f32[0] = x[i];
-    const b = u32[0];
-    const sign = (b >>> 16) & 0x8000;
-    let e = ((b >>> 23) & 0xff) - 127 + 15;
-    let m = b & 0x7fffff;
-    if (e <= 0) { out[i] = sign; continue; }
-    if (e >= 31) { out[i] = sign | 0x7c00; continue; }
-    const round = m & 0x1fff;
-    m >>>= 13;
-    if (round > 0x1000 || (round === 0x1000 && (m & 1))) { m++; if (m === 0x400) { m = 0; e++; } }
-    out[i] = sign | (e << 10) | m;
-  }
-  return out;
-};
 
 function feedsFor(session, h) {
   const feeds = {};
@@ -57,7 +40,7 @@ function feedsFor(session, h) {
     if (m.name === 'sample') shape.splice(0, 4, 2, shape[1] === 2 ? 4 : shape[1], h, h);
     const n = shape.reduce((a, b) => a * b, 1);
     const data = m.name === 'timestep' ? fill(n, () => 500) : fill(n, (i) => Math.sin(i * 0.37 + m.name.length));
-    if (m.type === 'float16') feeds[m.name] = new ort.Tensor('float16', toHalf(data), shape);
+    if (m.type === 'float16') feeds[m.name] = new ort.Tensor('float16', float32ToFloat16(data), shape);
     else if (m.type === 'int64') feeds[m.name] = new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(Math.round(v))), shape);
     else feeds[m.name] = new ort.Tensor('float32', data, shape);
   }
@@ -160,7 +143,7 @@ for (const dir of positionals) {
     await session.endProfiling();
     // onnxruntime names the file <prefix>_<date>.json
     const prefix = `profile-${tag}`;
-    const pf = fs.readdirSync(values.out).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).map((f) => path.join(values.out, f)).at(-1);
+    const pf = fs.readdirSync(values.out).filter((f) => f.startsWith(prefix) && f.endsWith('.json')).sort().map((f) => path.join(values.out, f)).at(-1);
     try { r.profile = summarizeProfile(pf); if (!values['keep-profile']) fs.rmSync(pf); } catch (e) { r.profileError = String(e.message); }
   }
   await session.release();
