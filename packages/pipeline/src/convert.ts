@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { writeDirAtomic, ensureWritableFile, ensureWritableParent, sizeOnDisk, tempSibling } from './fs-atomic.js';
-import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir, convertedComponents } from './quantize-model-dir.js';
+import { convertComponent, convertModelDir, onnxComponents, quantizeModelDir, convertedComponents, INT8_WEIGHTS_OPTIONS } from './quantize-model-dir.js';
 import { madeFromNow, writeMadeFrom } from './freshness.js';
 import { onnxFileBytes } from './model-dir.js';
 
@@ -50,7 +50,7 @@ export async function convertPath(input: string, output: string, options: Conver
   await (st.isDirectory() ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
   const componentOptions =
     options.to === 'int8-weights'
-      ? { to: 'fp16' as const, fuseAttention: true, weights: 'int8' as const, keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps }
+      ? { ...INT8_WEIGHTS_OPTIONS, keepIoTypes: options.keepIoTypes ?? true, blockOps: options.blockOps }
       : { to: options.to, keepIoTypes: options.keepIoTypes ?? false, blockOps: options.blockOps, fuseAttention: options.fuseAttention ?? false };
   if (st.isDirectory() && options.to !== 'fp16') {
     // Every ONNX component converted (fp32: attention fused; int8-weights: FP16, attention fused, int8 weights), the

@@ -273,6 +273,9 @@ export interface PrepareOptions {
   onProgress?: ProgressListener;
 }
 
+/** Weight-only INT8 over FP16 activations (W8A16), attention fused: what `sdq convert --to int8-weights` and bench's GPU INT8 make. */
+export const INT8_WEIGHTS_OPTIONS = { to: 'fp16', fuseAttention: true, keepIoTypes: true, weights: 'int8' } as const;
+
 /**
  * The GPU recipe (onnxruntime's WebGPU / CUDA providers): FP32 with attention fused (lossless; SD 1.5 UNet step on an
  * H200 637 -> 132 ms), FP16 with attention fused, and INT8 as weight-only INT8 over FP16 (W8A16, no calibration):
@@ -285,7 +288,7 @@ async function prepareGpuModelDirs(options: PrepareOptions): Promise<Record<Prec
   const recipes = {
     fp32: { label: 'FP32 (attention fused)', folder: 'gpu-fp32', options: { to: 'fp32' as const, fuseAttention: true } },
     fp16: { label: 'FP16 (attention fused)', folder: 'gpu-fp16', options: { to: 'fp16' as const, fuseAttention: true, keepIoTypes: true } },
-    int8: { label: 'weight-only INT8 over FP16 (W8A16)', folder: 'gpu-int8-weights', options: { to: 'fp16' as const, fuseAttention: true, keepIoTypes: true, weights: 'int8' as const } },
+    int8: { label: 'weight-only INT8 over FP16 (W8A16)', folder: 'gpu-int8-weights', options: INT8_WEIGHTS_OPTIONS },
   };
   const reused: string[] = [];
   for (const precision of options.precisions) {
