@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { float32ToFloat16 } from '@sdq/quant';
+import { unetFeeds } from '../unet-feeds.mjs';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,22 +30,6 @@ const { values, positionals } = parseArgs({
     'fold-dq': { type: 'boolean', default: false },
   },
 });
-
-const fill = (n, f) => Float32Array.from({ length: n }, (_, i) => f(i));
-
-function feedsFor(session, h) {
-  const feeds = {};
-  for (const m of session.inputMetadata) {
-    const shape = m.shape.map((d, i) => (typeof d === 'number' && d > 0 ? d : i === 0 ? 2 : m.name === 'sample' ? h : 77));
-    if (m.name === 'sample') shape.splice(0, 4, 2, shape[1] === 2 ? 4 : shape[1], h, h);
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = m.name === 'timestep' ? fill(n, () => 500) : fill(n, (i) => Math.sin(i * 0.37 + m.name.length));
-    if (m.type === 'float16') feeds[m.name] = new ort.Tensor('float16', float32ToFloat16(data), shape);
-    else if (m.type === 'int64') feeds[m.name] = new ort.Tensor('int64', BigInt64Array.from(data, (v) => BigInt(Math.round(v))), shape);
-    else feeds[m.name] = new ort.Tensor('float32', data, shape);
-  }
-  return feeds;
-}
 
 const top = (m, per, n) =>
   [...m.entries()].sort((a, b) => b[1].us - a[1].us).slice(0, n).map(([k, v]) => ({ name: k, msPerRun: +(v.us / 1000 / per).toFixed(3), count: Math.round(v.count / per) }));
@@ -125,7 +109,7 @@ for (const dir of positionals) {
     continue;
   }
   const loadMs = performance.now() - t0;
-  const feeds = feedsFor(session, h);
+  const feeds = unetFeeds(session, h);
   const times = [];
   let firstMs = 0;
   for (let i = 0; i < warmup + runs; i++) {
