@@ -1,5 +1,6 @@
 // The CLI's INT8 is the recipe's INT8: `sdq calibrate` + `sdq quantize` with their defaults reach the UNet that
-// `sdq bench` makes (quantizeModelDir), measured side by side on held-out shapes-sd UNet inputs.
+// `sdq bench` makes (quantizeModelDir), measured side by side on held-out shapes-sd UNet inputs; on an SDXL dir both
+// apply the SDXL recipe (tiny-sdxl).
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { sqnr } from '@sdq/quant';
 import { npzSampleSource } from '@sdq/calib';
+import { readModel, type ModelProto } from '@sdq/onnx';
 import { captureCalibrationSet, quantizeModelDir } from '@sdq/pipeline';
 import { runSdq } from './testing.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const shapes = path.join(root, 'fixtures/models/shapes-sd');
+const tinySdxl = path.join(root, 'fixtures/models/tiny-sdxl');
 /** Prompts and seeds no calibration uses (the recipe's prompts skip the fidelity set; these are outside both). */
 const HELD_OUT = ['a green triangle on a white background', 'a orange square on a blue background', 'a white circle on a purple background', 'a red triangle on a yellow background'];
 // Small enough for CI, the same for both paths. SDQ_INT8_RECIPE_FULL=1 runs both at the recipe's full defaults (no
@@ -74,5 +77,43 @@ describe('sdq calibrate + sdq quantize with their defaults = the INT8 recipe (sh
     // Same capture, same ranges, same layout: the same model, so the same SQNR (not merely close to it).
     expect(cliDb).toBeGreaterThanOrEqual(recipeDb - 0.01);
     expect(recipeDb).toBeGreaterThan(0);
+  });
+});
+
+/** Per Conv/MatMul with a weight: whether it reads a DequantizeLinear weight (quantized), and whether a QuantizeLinear reads its output. */
+function quantizedLayers(model: ModelProto): Map<string, { quantized: boolean; outputQdq: boolean }> {
+  const nodes = model.graph?.node ?? [];
+  const producer = new Map(nodes.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
+  const quantizeInputs = new Set(nodes.filter((n) => n.opType === 'QuantizeLinear').map((n) => n.input[0]));
+  const layers = new Map<string, { quantized: boolean; outputQdq: boolean }>();
+  const initializers = new Set((model.graph?.initializer ?? []).map((t) => t.name));
+  for (const n of nodes) {
+    if (n.opType !== 'Conv' && n.opType !== 'MatMul') continue;
+    const quantized = producer.get(n.input[1]!) === 'DequantizeLinear';
+    if (!quantized && !initializers.has(n.input[1]!)) continue; // attention's activation x activation MatMuls
+    layers.set(n.name!, { quantized, outputQdq: quantizeInputs.has(n.output[0]!) });
+  }
+  return layers;
+}
+
+describe('sdq quantize on an SDXL dir applies the SDXL recipe, as sdq bench does (tiny-sdxl)', () => {
+  it('keeps conv_in, conv_out and every conv_shortcut float, in the layout of the latents the model makes', async () => {
+    const calib = path.join(work, 'sdxl-calib');
+    expect((await runSdq(['calibrate', tinySdxl, '--out', calib, '--steps', '2', '--samples', '2', '--quiet'])).code).toBe(0);
+    const cli = path.join(work, 'sdxl-cli-int8');
+    const q = await runSdq(['quantize', tinySdxl, cli, '--calibration', calib, '--json']);
+    expect(q.code).toBe(0);
+    const layers = quantizedLayers(await readModel(path.join(cli, 'unet', 'model.onnx'), { externalData: 'lazy' }));
+    const float = [...layers].filter(([, l]) => !l.quantized).map(([name]) => name.replace(/\d+/g, 'N'));
+    expect([...new Set(float)].sort()).toEqual(['/m/conv_in/Conv', '/m/conv_out/Conv', '/m/down_blocks.N/resnets.N/conv_shortcut/Conv', '/m/up_blocks.N/resnets.N/conv_shortcut/Conv']);
+    expect(JSON.parse(q.stdout)).toMatchObject({ quantizedNodes: layers.size - float.length, skippedNodes: float.length });
+    // tiny-sdxl's sample_size is 16: the layout of 16x16 latents, Q/DQ on every quantized output (SDXL's 128 gets
+    // the FAST layout, MatMul outputs float: int8.test.ts).
+    for (const [name, l] of layers) if (l.quantized) expect([name, l.outputQdq]).toEqual([name, true]);
+
+    // sdq bench's INT8 dir: the same layers quantized, the same layout.
+    const bench = await quantizeModelDir(tinySdxl, path.join(work, 'sdxl-bench-cache'), { precisions: ['int8'], int8: { steps: 2, samples: 2 } });
+    expect(quantizedLayers(await readModel(path.join(bench.int8!, 'unet', 'model.onnx'), { externalData: 'lazy' }))).toEqual(layers);
+    expect(bench.notes.join('\n')).toMatch(/SDXL recipe: conv_shortcut and add_embedding float too/);
   });
 });

@@ -2,7 +2,7 @@
 export {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
   DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, TENSORRT_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD,
-  openCalibrationPasses, mergeExtrema, mergeHistogramCounts, rangesFromPasses, DEFAULT_UNET_METHOD_OPTIONS,
+  openCalibrationPasses, mergeExtrema, mergeHistogramCounts, rangesFromPasses, DEFAULT_UNET_METHOD_OPTIONS, UNET_SENSITIVE_LAYERS,
 } from '@sdq/calib';
 export type { GenerateWithUnetHook, QuantizeUnetOptions, CalibrationMethod, CollectRangesOptions, RangesFile, ExtremaPass, HistogramPass, CalibrationPasses } from '@sdq/calib';
 import type { QuantizeUnetOptions } from '@sdq/calib';

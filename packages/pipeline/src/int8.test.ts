@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, openCalibrationData } from '@sdq/calib';
-import { FAST_POLICY_MIN_LATENT, captureCalibrationSet, int8PolicyFor, captureSchedule } from './int8.js';
+import { FAST_POLICY_MIN_LATENT, SDXL_UNET_FLOAT_LAYERS, captureCalibrationSet, int8PolicyFor, int8PolicyForModel, captureSchedule } from './int8.js';
 import { checkModelDir } from './model-dir.js';
 
 describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
@@ -22,6 +22,33 @@ describe('int8PolicyFor: the INT8 UNet layout by latent size', () => {
     expect(p.activationType).toBe('int8');
     expect(p.floatOutputNodes).toBe(FAST_UNET_INT8_POLICY.floatOutputNodes);
     expect(int8PolicyFor(16, { activationType: 'int8' }).floatOutputNodes).toBeUndefined();
+  });
+});
+
+describe('int8PolicyForModel: the INT8 recipe per model family', () => {
+  it.each([
+    ['SD at 32x32 calibration latents', { family: 'sd' as const, sampleSize: 64 }, 32, { ...DEFAULT_UNET_INT8_POLICY }],
+    ['SD at 64x64', { family: 'sd' as const, sampleSize: 64 }, 64, { ...FAST_UNET_INT8_POLICY }],
+    ['SDXL calibrated at 256x256: the layout of its 128x128 latents', { family: 'sdxl' as const, sampleSize: 128 }, 32, { ...FAST_UNET_INT8_POLICY, skipNodes: SDXL_UNET_FLOAT_LAYERS }],
+    ['SDXL with no sample_size', { family: 'sdxl' as const }, 0, { ...FAST_UNET_INT8_POLICY, skipNodes: SDXL_UNET_FLOAT_LAYERS }],
+  ])('%s', (_, target, side, expected) => {
+    expect(int8PolicyForModel(target, side)).toEqual(expected);
+  });
+
+  it.each([
+    ['/down_blocks.1/resnets.0/conv_shortcut/Conv', true],
+    ['/m/up_blocks.0/resnets.2/conv_shortcut/Conv', true],
+    ['/add_embedding/linear_1/Gemm', true],
+    ['/conv_in/Conv', true],
+    ['/time_embedding/linear_1/Gemm', true],
+    ['/down_blocks.1/resnets.0/conv1/Conv', false],
+    ['/mid_block/attentions.0/proj_in/MatMul', false],
+  ])('SDXL keeps %s float: %s', (name, float) => {
+    expect(SDXL_UNET_FLOAT_LAYERS.some((r) => r.test(name))).toBe(float);
+  });
+
+  it('keeps the overrides on top of the SDXL recipe', () => {
+    expect(int8PolicyForModel({ family: 'sdxl', sampleSize: 128 }, 32, { activationType: 'int8' })).toMatchObject({ activationType: 'int8', skipNodes: SDXL_UNET_FLOAT_LAYERS });
   });
 });
 

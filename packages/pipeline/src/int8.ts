@@ -1,12 +1,12 @@
 // INT8: capture real UNet inputs from FP32 generations (@sdq/calib's capture over this package's generator),
 // calibrate, and write a QDQ UNet with @sdq/calib's quantizeUnet and its default policy.
-import type { Device } from '@sdq/diffusion';
+import type { Device, ModelFamily } from '@sdq/diffusion';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import {
   captureUnetInputs, quantizeUnet, collectRanges, openCalibrationData, writeRangesJson, writeCalibrationJson,
-  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, DEFAULT_UNET_METHOD_OPTIONS,
+  DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, DEFAULT_UNET_METHOD_OPTIONS, UNET_SENSITIVE_LAYERS,
   type GenerateWithUnetHook, type QdqPolicyLike, type CalibrationMethod, type MethodOptions, type CollectRangesOptions, type RangesFile,
 } from './calib-api.js';
 import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
@@ -209,6 +209,35 @@ export function int8PolicyFor(latentSide: number, overrides?: QdqPolicyLike): No
   return { ...base, ...overrides };
 }
 
+/**
+ * What the SDXL recipe keeps float: UNET_SENSITIVE_LAYERS (conv_in, conv_out, time embedding) and, as NVIDIA
+ * ModelOpt's SDXL INT8 recipe (filter_func_default), every resnet's conv_shortcut (the 1x1 convolution on the skip
+ * path where a block changes width) and the added text/time embedding. The rest of ModelOpt's list is float in sdq's
+ * layouts anyway (time_emb_proj and add_embedding are Gemm, not among the op types; norm_out is a GroupNorm). What
+ * the shortcuts cost and buy is measured in docs/calibration.md ("SDXL").
+ */
+export const SDXL_UNET_FLOAT_LAYERS: readonly RegExp[] = [...UNET_SENSITIVE_LAYERS, /(^|\/)conv_shortcut(\/|$)/, /(^|\/)add_embedding(\/|$)/];
+
+/** SDXL's native latent side (1024x1024 images): the side its INT8 layout is chosen for. */
+export const SDXL_LATENT_SIDE = 128;
+
+/** The model an INT8 recipe is chosen for: its family (model_index.json) and UNet sample_size. */
+export interface Int8Target {
+  family: ModelFamily;
+  sampleSize?: number;
+}
+
+/**
+ * The INT8 UNet layout of the recipe for `target`, calibrated on images whose smaller latent side is `calibratedSide`,
+ * with the recipe's overrides on top. SD 1.x/2.x: int8PolicyFor(calibratedSide). SDXL: the layout for the latents it
+ * generates (its sample_size, 128), whatever size calibration ran at (calibrating at 1024x1024 costs far more than
+ * the 13 GiB of 256x256), and SDXL_UNET_FLOAT_LAYERS float.
+ */
+export function int8PolicyForModel(target: Int8Target, calibratedSide: number, overrides?: QdqPolicyLike): NonNullable<QdqPolicyLike> {
+  if (target.family !== 'sdxl') return int8PolicyFor(calibratedSide, overrides);
+  return int8PolicyFor(Math.max(calibratedSide, target.sampleSize ?? SDXL_LATENT_SIDE), { skipNodes: SDXL_UNET_FLOAT_LAYERS, ...overrides });
+}
+
 async function defaultSize(modelDir: string): Promise<number> {
   return ((await checkModelDir(modelDir)).sampleSize ?? 64) * 8;
 }
@@ -223,14 +252,15 @@ export async function quantizeUnetInt8(
   recipe: Int8Recipe,
   options: { threads: number; onProgress?: ProgressListener },
 ): Promise<string[]> {
-  const side = await defaultSize(modelDir);
+  const info = await checkModelDir(modelDir);
+  const side = (info.sampleSize ?? 64) * 8;
   const calibDir = path.join(path.dirname(path.dirname(dstModel)), 'calibration');
   await fs.mkdir(calibDir, { recursive: true });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   const prompts = await calibrationPrompts(modelDir, recipe);
   const width = recipe.size?.width ?? side;
   const height = recipe.size?.height ?? side;
-  const policy = int8PolicyFor(Math.min(width, height) / 8, recipe.policy);
+  const policy = int8PolicyForModel(info, Math.min(width, height) / 8, recipe.policy);
   const npz = await captureCalibrationSet(modelDir, path.join(calibDir, 'unet_inputs.npz'), {
     prompts, steps: recipe.steps, guidance: recipe.guidance, samples: recipe.samples, seed: recipe.seed,
     width, height, threads: options.threads, onProgress: options.onProgress,
@@ -248,10 +278,11 @@ export async function quantizeUnetInt8(
     onProgress: (p) => options.onProgress?.({ task: `INT8 UNet ${p.phase}`, done: p.done, total: p.total }),
   });
   const fast = policy.floatOutputNodes === FAST_UNET_INT8_POLICY.floatOutputNodes ? ', MatMul outputs float (FAST layout)' : '';
+  const sdxl = info.family === 'sdxl' ? ` (SDXL recipe: conv_shortcut and add_embedding float too, layout for ${SDXL_LATENT_SIDE}x${SDXL_LATENT_SIDE} latents)` : '';
   return [
     `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
       `${result.report.quantizedNodes.length} nodes quantized (${(policy.opTypes ?? []).join('/')}, ${policy.activationType} activations, per-channel weights${fast}), ` +
-      `${result.report.skippedNodes.length} kept in float` +
+      `${result.report.skippedNodes.length} kept in float${sdxl}` +
       `${result.fusedAttention > 0 ? `; ${result.fusedAttention} attention blocks fused into onnxruntime's MultiHeadAttention` : ''}; text encoder and VAE decoder FP32`,
   ];
 }

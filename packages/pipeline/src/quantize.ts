@@ -3,14 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
-import { quantizeUnet, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
+import { quantizeUnet, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableFile, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { checkModelDir, onnxFileBytes } from './model-dir.js';
 import { expectFileKind } from './file-kind.js';
 import { madeFromNow, writeMadeFrom, STAMP_FILE, type MadeComponent } from './freshness.js';
 import { onnxComponents, int8Unet, copiedComponent } from './quantize-model-dir.js';
-import { readCalibratedFor, sha256File, int8PolicyFor, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor } from './int8.js';
+import { readCalibratedFor, sha256File, int8PolicyForModel, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor, type Int8Target } from './int8.js';
 
 export interface QuantizeOptions {
   /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
@@ -83,7 +83,8 @@ export async function quantizePath(input: string, output: string, options: Quant
     throw new SdqError('NOT_FOUND', `${input} does not exist; pass a UNet .onnx file or a model dir`);
   }
   const isDir = st.isDirectory();
-  if (isDir) await checkModelDir(input);
+  // The recipe is chosen per family (model_index.json); a lone UNet file gets the SD 1.x/2.x one.
+  const target: Int8Target = isDir ? await checkModelDir(input) : { family: 'sd' };
   const srcModel = isDir ? path.join(input, 'unet', 'model.onnx') : input;
   if (!isDir) await expectFileKind(srcModel, 'onnx', 'UNet', 'pass a UNet .onnx file or a model dir');
   const { file: calibration, isDir: calibrationIsDir } = await resolveCalibration(options.calibration, options.method !== undefined);
@@ -92,13 +93,13 @@ export async function quantizePath(input: string, output: string, options: Quant
   const ops = new Set(['Conv', 'MatMul', 'Gemm']);
   const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
   const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
-  // The recipe's layout for the size the calibration generations had (sdq bench's INT8 dir gets the same).
+  // The recipe's layout for the size the calibration generations had, or for SDXL its own (sdq bench's INT8 dir gets the same).
   const side = recorded?.width && recorded.height ? Math.min(recorded.width, recorded.height) / 8 : 0;
-  const base = int8PolicyFor(side);
+  const base = int8PolicyForModel(target, side);
   const policy: NonNullable<QuantizeUnetOptions['policy']> = {
     ...base,
     opTypes: (base.opTypes ?? []).filter((o) => !excludedOps.includes(o)),
-    skipNodes: [...UNET_SENSITIVE_LAYERS, ...excludedNodes],
+    skipNodes: [...(Array.isArray(base.skipNodes) ? base.skipNodes : []), ...excludedNodes],
     ...(options.perChannel === undefined ? {} : { perChannel: options.perChannel }),
     ...(options.activationType ? { activationType: options.activationType } : {}),
   };
@@ -120,7 +121,7 @@ export async function quantizePath(input: string, output: string, options: Quant
   let counts: { quantized: number; skipped: number };
   if (isDir) {
     // The dir says what it is (sdq build reads it): made from <in> by sdq quantize, the UNet INT8 in this layout.
-    const recipe = { int8: { calibration: path.resolve(options.calibration), method: options.method ?? 'ranges', activationType: policy.activationType, perChannel: policy.perChannel, exclude: options.exclude ?? [] } };
+    const recipe = { int8: { calibration: path.resolve(options.calibration), method: options.method ?? 'ranges', activationType: policy.activationType, perChannel: policy.perChannel, exclude: options.exclude ?? [], family: target.family } };
     const stamp = await madeFromNow(input, recipe);
     const made: Record<string, MadeComponent> = {};
     for (const c of await onnxComponents(input)) made[c] = c === 'unet' ? int8Unet(policy.activationType ?? 'uint8') : await copiedComponent(input, c);

@@ -11,20 +11,7 @@ BATCH=${2:-2}
 SDQ="node $(pwd)/packages/cli/dist/sdq.js"
 mkdir -p "$W"
 printf 'a photo of a cat on a sofa\n' > "$W/prompts.txt"
-phase() {
-  local name=$1; shift
-  /usr/bin/time -f "$name wall %e s, peak RSS %M KB" -o "$W/$name.time" "$@" > "$W/$name.log" 2>&1 &
-  local pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$(awk '/MemAvailable/ {print $2}' /proc/meminfo)" -lt 2097152 ]; then
-      kill -- "$pid" 2>/dev/null; pkill -P "$pid" 2>/dev/null || true
-      echo "$name STOPPED: machine memory available fell under 2 GiB"; exit 1
-    fi
-    sleep 1
-  done
-  wait "$pid" || { echo "$name FAILED"; tail -3 "$W/$name.log"; cat "$W/$name.time"; exit 1; }
-  cat "$W/$name.time"; tail -1 "$W/$name.log"
-}
+. "$(dirname "$0")/../phase.sh"
 [ -f "$W/model/model_index.json" ] || phase fixture $SDQ fixture create --preset sdxl --out "$W/model" --quiet
 # FP16 for onnxruntime: attention fused (as sdq bench makes it).
 [ -f "$W/fp16/model_index.json" ] && cat "$W/convert-fp16.time" || phase convert-fp16 $SDQ convert "$W/model" "$W/fp16" --to fp16 --fuse-attention --quiet
