@@ -278,7 +278,7 @@ export async function quantizeUnetInt8(
     onProgress: (p) => options.onProgress?.({ task: `INT8 UNet ${p.phase}`, done: p.done, total: p.total }),
   });
   const fast = policy.floatOutputNodes === FAST_UNET_INT8_POLICY.floatOutputNodes ? ', MatMul outputs float (FAST layout)' : '';
-  const sdxl = info.family === 'sdxl' ? ` (SDXL recipe: conv_shortcut and add_embedding float too, layout for ${SDXL_LATENT_SIDE}x${SDXL_LATENT_SIDE} latents)` : '';
+  const sdxl = info.family === 'sdxl' ? ` (SDXL recipe: conv_shortcut and add_embedding float too, layout for its ${info.sampleSize ?? SDXL_LATENT_SIDE}x${info.sampleSize ?? SDXL_LATENT_SIDE} latents)` : '';
   return [
     `INT8: UNet calibrated (${recipe.method}) on ${npz.sets} UNet input sets from ${npz.generations} FP32 generations of ${recipe.steps} steps; ` +
       `${result.report.quantizedNodes.length} nodes quantized (${(policy.opTypes ?? []).join('/')}, ${policy.activationType} activations, per-channel weights${fast}), ` +

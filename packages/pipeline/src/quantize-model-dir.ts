@@ -194,7 +194,7 @@ async function makeDir(
 }
 
 export async function quantizeModelDir(modelDir: string, outDir: string, options: QuantizeModelDirOptions = {}): Promise<QuantizeModelDirResult> {
-  await checkModelDir(modelDir);
+  const { family } = await checkModelDir(modelDir);
   const precisions = options.precisions ?? ['fp16', 'int8'];
   const reuse = options.reuse ?? true;
   const progress = options.onProgress ?? (() => undefined);
@@ -229,7 +229,8 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
     // Unset (undefined) overrides keep the default.
     const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
     const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };
-    const r = await makeDir(modelDir, target, { int8: recipe, components }, reuse, async (tmp) => {
+    // SDXL dirs made before the SDXL recipe (int8PolicyForModel) have another layout: their stamps differ.
+    const r = await makeDir(modelDir, target, { int8: recipe, components, ...(family === 'sdxl' && { unetRecipe: 'sdxl' }) }, reuse, async (tmp) => {
       const notes: string[] = [];
       const fp16Dir = result.fp16;
       const choices = fp16Dir ? await chooseFloatComponents(modelDir, fp16Dir, options.threads ?? 2) : [];

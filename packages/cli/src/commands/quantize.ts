@@ -16,7 +16,9 @@ this is the INT8 recipe of "sdq bench". The layout is @sdq/calib's default INT8 
 activation MatMuls stay float), Q/DQ on their outputs so onnxruntime fuses QLinearConv,
 uint8 activations, int8 per-channel weights, int32 biases; conv_in, conv_out and the time
 embedding stay float (from 512x512 calibration images up, MatMul outputs stay float too, the
-FAST layout). With uint8 activations each attention also becomes onnxruntime's
+FAST layout). SDXL dirs (model_index.json) get the SDXL recipe: the FAST layout of their
+128x128 latents at any calibration size, and every conv_shortcut and add_embedding float too,
+as NVIDIA ModelOpt's SDXL INT8 recipe keeps them. With uint8 activations each attention also becomes onnxruntime's
 MultiHeadAttention (tiled attention on CPU); --activations int8 (TensorRT) keeps plain ops.
 Output appears complete or not at all.
 
