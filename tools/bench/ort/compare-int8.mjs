@@ -2,11 +2,12 @@
 // (inputs from prompts and seeds no calibration used) and CPU latency of one CFG step (batch 2) at --latent, every
 // model run once per round in turn, minimum over --runs rounds, ratio to the first model (FP32) of the same run.
 // Usage: node tools/bench/ort/compare-int8.mjs --held-out <npz> [--capture <model dir>] [--latent 128] [--runs 2]
-//        [--threads 2] [--json <file>] fp32=<unet.onnx> <name>=<unet.onnx> ...
+//        [--threads 2] [--json <file>] [--keep-sessions] fp32=<unet.onnx> <name>=<unet.onnx> ...
 // --capture: when <npz> is missing, capture it first from FP32 generations of <model dir> (HELD_OUT_PROMPTS below,
 // seeds 1000.., DDIM --capture-steps steps at --capture-size; build @sdq/pipeline first). SQNR = 10 log10(sum ref^2 /
 // sum (ref - int8)^2) over all sets' outputs together, as docs/calibration.md; the mean of per-set SQNRs too.
-// --runs 0 skips the latency part, --no-sqnr the SQNR part.
+// --runs 0 skips the latency part, --no-sqnr the SQNR part. Sessions are opened per run (one model in memory at a
+// time) unless --keep-sessions.
 import * as fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
@@ -30,6 +31,7 @@ const { values, positionals } = parseArgs({
     threads: { type: 'string', default: '2' },
     json: { type: 'string' },
     'no-sqnr': { type: 'boolean', default: false },
+    'keep-sessions': { type: 'boolean', default: false },
   },
 });
 const models = positionals.map((a) => {
@@ -81,31 +83,37 @@ if (!values['no-sqnr']) {
     if (i === 0) return;
     result.models[i].sqnrDb = +sqnr(reference, concat(outputs[i])).toFixed(2);
     result.models[i].meanSetSqnrDb = +(outputs[i].reduce((a, p, k) => a + sqnr(outputs[0][k], p), 0) / feeds.length).toFixed(2);
+    console.error(`held-out SQNR ${m.name}: ${result.models[i].sqnrDb} dB (mean set ${result.models[i].meanSetSqnrDb} dB)`);
   });
 }
 
 const runs = Number(values.runs);
 if (runs > 0) {
-  const sessions = [];
-  for (const m of models) sessions.push(await open(m.file));
-  const feeds = unetFeeds(sessions[0], result.latent);
-  const times = sessions.map(() => []);
+  // One session at a time unless --keep-sessions: SDXL-sized models held together (FP32 ones, unfused attention's
+  // score tensors at 128x128) took 21 GiB. Each run is then a session's first at this shape; load time is not counted.
+  const keep = values['keep-sessions'];
+  const held = keep ? await Promise.all(models.map((m) => open(m.file))) : [];
+  const times = models.map(() => []);
+  let feeds;
   for (let r = 0; r < runs; r++) {
-    for (let i = 0; i < sessions.length; i++) {
+    for (let i = 0; i < models.length; i++) {
+      const s = keep ? held[i] : await open(models[i].file);
+      feeds ??= unetFeeds(s, result.latent);
       const t = performance.now();
-      await sessions[i].run(feeds);
+      await s.run(feeds);
       times[i].push(performance.now() - t);
+      result.rssGiB = Math.max(result.rssGiB ?? 0, rssGiB());
+      if (!keep) await s.release();
       console.error(`round ${r + 1}/${runs} ${models[i].name}: ${(times[i].at(-1) / 1000).toFixed(1)} s`);
     }
   }
-  result.rssGiB = rssGiB();
   const base = Math.min(...times[0]);
   models.forEach((m, i) => {
     result.models[i].minMs = Math.round(Math.min(...times[i]));
     result.models[i].timesMs = times[i].map(Math.round);
     result.models[i].vsFirst = +(Math.min(...times[i]) / base).toFixed(3);
   });
-  for (const s of sessions) await s.release();
+  for (const s of held) await s.release();
 }
 
 console.log(`| model | held-out SQNR dB (all sets) | mean set SQNR dB | min s @ ${result.latent}x${result.latent} (${runs} rounds) | vs ${models[0].name} |`);

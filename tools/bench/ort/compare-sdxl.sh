@@ -11,7 +11,8 @@
 # Env: SIZE (calibration and held-out image size, default 256x256), STEPS (4), SAMPLES (8), LATENT (128),
 #      PHASES (default all: calibrate quantize variants fused ort ort-fused compare).
 # Rows: fp32 (as built), fp32-fused (attention as MultiHeadAttention: the lossless part of sdq's layout),
-# sdq (sdq quantize with its defaults: the recipe for the dir's family), sdq-<variant> (tools/bench/ort/sdq-variants.mjs),
+# sdq (sdq quantize with its defaults: the recipe for the dir's family), sdq-default / sdq-fast (tools/bench/ort/sdq-variants.mjs: the
+# layouts without the SDXL float layers; sdq-fast-shortcut is made for SQNR runs: with Gemm float it is the sdq row),
 # ort (quantize_static on the FP32 model as built, sdq's settings: Conv + weight MatMuls, U8 per-tensor
 # activations, S8 per-channel weights, percentile 99.999 asymmetric, conv_in/conv_out/time embedding float),
 # ort-fused (the same on the attention-fused FP32 model).
@@ -45,7 +46,7 @@ if want compare; then
   rows=(fp32="$UNET")
   [ -f "$W/fp32-fused/model.onnx" ] && rows+=(fp32-fused="$W/fp32-fused/model.onnx")
   [ -f "$W/sdq-int8/unet/model.onnx" ] && rows+=(sdq="$W/sdq-int8/unet/model.onnx")
-  for v in default fast fast-shortcut; do [ -f "$W/variants/$v/model.onnx" ] && rows+=(sdq-$v="$W/variants/$v/model.onnx"); done
+  for v in default fast; do [ -f "$W/variants/$v/model.onnx" ] && rows+=(sdq-$v="$W/variants/$v/model.onnx"); done
   [ -f "$W/ort-int8/model.onnx" ] && rows+=(ort="$W/ort-int8/model.onnx")
   [ -f "$W/ort-int8-fused/model.onnx" ] && rows+=(ort-fused="$W/ort-int8-fused/model.onnx")
   phase compare node "$HERE/compare-int8.mjs" --held-out "$W/held-out.npz" --capture "$MODEL" --capture-size "$SIZE" --capture-steps "$STEPS" --latent "$LATENT" --runs "$RUNS" --json "$W/compare.json" "${rows[@]}"
