@@ -9,7 +9,8 @@
 #   mid = tools/bench/ort/sdxl-shaped-fixture.mjs --width 192 (SDXL's structure at 192/384/768, 1.0B-param UNet);
 #   sdxl = sdq fixture create --preset sdxl (2.57B, 10.3 GB FP32 UNet).
 # Env: SIZE (calibration and held-out image size, default 256x256), STEPS (4), SAMPLES (8), LATENT (128),
-#      PHASES (default all: calibrate quantize variants fused ort ort-fused compare).
+#      PHASES (default all: calibrate quantize variants fused ort ort-fused compare), KEEP_SESSIONS=1 (every model's
+#      session held through the rounds: steadier for small models; SDXL-sized ones need one at a time).
 # Rows: fp32 (as built), fp32-fused (attention as MultiHeadAttention: the lossless part of sdq's layout),
 # sdq (sdq quantize with its defaults: the recipe for the dir's family), sdq-default / sdq-fast (tools/bench/ort/sdq-variants.mjs: the
 # layouts without the SDXL float layers; sdq-fast-shortcut is made for SQNR runs: with Gemm float it is the sdq row),
@@ -49,7 +50,7 @@ if want compare; then
   for v in default fast; do [ -f "$W/variants/$v/model.onnx" ] && rows+=(sdq-$v="$W/variants/$v/model.onnx"); done
   [ -f "$W/ort-int8/model.onnx" ] && rows+=(ort="$W/ort-int8/model.onnx")
   [ -f "$W/ort-int8-fused/model.onnx" ] && rows+=(ort-fused="$W/ort-int8-fused/model.onnx")
-  phase compare node "$HERE/compare-int8.mjs" --held-out "$W/held-out.npz" --capture "$MODEL" --capture-size "$SIZE" --capture-steps "$STEPS" --latent "$LATENT" --runs "$RUNS" --json "$W/compare.json" "${rows[@]}"
+  phase compare node "$HERE/compare-int8.mjs" --held-out "$W/held-out.npz" --capture "$MODEL" --capture-size "$SIZE" --capture-steps "$STEPS" --latent "$LATENT" --runs "$RUNS" ${KEEP_SESSIONS:+--keep-sessions} --json "$W/compare.json" "${rows[@]}"
   grep '^|' "$W/compare.log"
 fi
 du -sh "$W"
