@@ -97,14 +97,14 @@ describe('runSweep on tiny-sd (in process)', () => {
     for (const i of [1, 2, 3]) expect(rows[i].quality).toEqual(compareImages(outcome.images[i], outcome.images[0]));
     // Same recipe, same dir, same seed: the same image.
     expect(outcome.images[2].data).toEqual(outcome.images[1].data);
-    expect(tableHeader(outcome.report).slice(0, 6)).toEqual(['precision', 'recipe', 'scheduler', 'steps', 'size', 'mean ms']);
+    expect(tableHeader(outcome.report).slice(0, 6)).toEqual(['precision', 'recipe', 'scheduler', 'steps', 'image', 'mean ms']);
     expect(tableRows(outcome.report).map((r) => r.slice(0, 5))).toEqual([
       ['FP32', '-', 'ddim', '2', '64x64'], ['INT8', 'mm', 'ddim', '2', '64x64'], ['INT8', 'mm-again', 'ddim', '2', '64x64'], ['INT8', 'p99', 'ddim', '2', '64x64'],
     ]);
 
     const written = await writeSweepReport(path.join(work, 'report'), outcome);
     const html = await fs.readFile(written.html, 'utf8');
-    expect(html).toContain('<th>recipe</th><th>scheduler</th><th>steps</th><th>size</th>');
+    expect(html).toContain('<th>recipe</th><th>scheduler</th><th>steps</th><th>image</th>');
     expect(html).toContain('INT8 p99 ddim 2 64x64');
     expect((await fs.readdir(path.join(work, 'report'))).filter((f) => f.endsWith('.png'))).toHaveLength(4);
   });

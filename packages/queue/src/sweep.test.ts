@@ -19,7 +19,7 @@ const SWEEP = {
 };
 const DEFAULTS = { prompt: 'a cat on a sofa', guidance: 7.5, steps: 25, threads: 1 };
 // Columns that do not depend on where or when a cell ran: everything but the latency columns.
-const STABLE = ['precision', 'recipe', 'scheduler', 'steps', 'size', 'size', 'PSNR dB', 'SSIM', 'max abs diff', 'fidelity', 'colour'];
+const STABLE = ['precision', 'recipe', 'scheduler', 'steps', 'image', 'size', 'PSNR dB', 'SSIM', 'max abs diff', 'fidelity', 'colour'];
 
 function stableRows(o: SweepOutcome): string[][] {
   const header = tableHeader(o.report);

@@ -50,7 +50,7 @@ export function verdictText(v: FidelityVerdict): string {
 }
 
 /** A sweep's axes, shown after the precision in each row of its tables. */
-export const SWEEP_AXES_HEADER = ['recipe', 'scheduler', 'steps', 'size'] as const;
+export const SWEEP_AXES_HEADER = ['recipe', 'scheduler', 'steps', 'image'] as const;
 
 function axesCells(r: PrecisionResult): string[] {
   const c = r.cell;
