@@ -35,17 +35,6 @@ export async function runBenchSweep(sweepArg: string, values: OptionValues, posi
     throw new UsageError(key ? `--${option} does not go with --sweep; set "${key}" in ${sweepArg}` : `--${option} does not go with --sweep (sweeps measure latency and quality, not prompt fidelity)`, name);
   }
   const spec = await readSweepFile(path.resolve(ctx.io.cwd, sweepArg));
-  const modelArg = positionals[0] ?? spec.model;
-  // The sweep's model, prompt and defaults as `sdq bench` reads them (default model: the bundled shapes-sd).
-  const g = await readGenerationSettings(spec.prompt === undefined ? {} : { prompt: spec.prompt }, modelArg, ctx.io.cwd, name, modelArg === undefined ? bundledSteps : 25);
-  printWarnings(g.warnings, ctx, name);
-  const sweep = await resolveSweep(spec, g.modelDir, { prompt: g.prompt, guidance: g.guidance, steps: g.steps, threads: g.threads ?? 2 });
-  const cacheDir = path.resolve(ctx.io.cwd, stringOption(values, 'cache') ?? path.join('out', g.info.name));
-  const reportDir = path.resolve(ctx.io.cwd, stringOption(values, 'report') ?? path.join(cacheDir, `sweep-${path.basename(spec.file).replace(/\.json$/i, '')}`));
-  await ensureWritableParent(reportDir);
-  ctx.writesTo(cacheDir);
-  ctx.writesTo(reportDir);
-
   const queue = stringOption(values, 'queue');
   let runCells: SweepCellRunner | undefined;
   const jobs = { total: 0, reused: 0 };
@@ -57,6 +46,17 @@ export async function runBenchSweep(sweepArg: string, values: OptionValues, posi
     ctx.writesTo(storeDir);
     runCells = queueCellRunner(address, openShardStore(storeDir), jobs);
   }
+  const modelArg = positionals[0] ?? spec.model;
+  // The sweep's model, prompt and defaults as `sdq bench` reads them (default model: the bundled shapes-sd).
+  const g = await readGenerationSettings(spec.prompt === undefined ? {} : { prompt: spec.prompt }, modelArg, ctx.io.cwd, name, modelArg === undefined ? bundledSteps : 25);
+  printWarnings(g.warnings, ctx, name);
+  const sweep = await resolveSweep(spec, g.modelDir, { prompt: g.prompt, guidance: g.guidance, steps: g.steps, threads: g.threads ?? 2 });
+  const cacheDir = path.resolve(ctx.io.cwd, stringOption(values, 'cache') ?? path.join('out', g.info.name));
+  const reportDir = path.resolve(ctx.io.cwd, stringOption(values, 'report') ?? path.join(cacheDir, `sweep-${path.basename(spec.file).replace(/\.json$/i, '')}`));
+  await ensureWritableParent(reportDir);
+  ctx.writesTo(cacheDir);
+  ctx.writesTo(reportDir);
+
   const outcome = await runSweep(sweep, { cacheDir, runCells, onProgress: ctx.progress, notes: g.warnings });
   const files = await writeSweepReport(reportDir, outcome);
   const wallMs = performance.now() - started;
