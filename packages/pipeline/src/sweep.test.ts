@@ -92,6 +92,11 @@ describe('runSweep on tiny-sd (in process)', () => {
     expect(rows[3].modelDir).not.toBe(rows[1].modelDir);
     // The made dir's stamp carries the recipe: percentile 99, MatMul kept in float, calibrated at the sweep's size.
     expect((await readMadeFrom(rows[3].modelDir))?.recipe).toMatchObject({ int8: { method: 'percentile', percentile: 99, exclude: ['MatMul'], size: { width: 64, height: 64 } } });
+    // The report of `sdq bench` plus `sweep`; the header's steps/scheduler/size are the first cell's.
+    expect(Object.keys(outcome.report).sort()).toEqual([
+      'createdAt', 'guidance', 'height', 'machine', 'model', 'negativePrompt', 'notes', 'precisions', 'prompt', 'runs', 'scheduler', 'seed', 'steps', 'sweep', 'threads', 'tool', 'totalMs', 'warmup', 'width',
+    ]);
+    expect(outcome.report.sweep).toEqual({ file: path.join(work, 'sweep.json'), cells: 4, axes: { precisions: ['fp32', 'int8'], recipes: ['mm', 'mm-again', 'p99'], schedulers: ['ddim'], steps: [2], sizes: ['64x64'] } });
     expect(rows[0].quality).toBeNull();
     expect(rows[0].speedup).toBe(1);
     for (const i of [1, 2, 3]) expect(rows[i].quality).toEqual(compareImages(outcome.images[i], outcome.images[0]));

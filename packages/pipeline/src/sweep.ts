@@ -10,7 +10,7 @@ import type { ProgressListener } from './progress.js';
 import type { RgbImage } from './image.js';
 import type { Int8Recipe } from './int8.js';
 import type { ImageSize, SweepRecipe, SweepSpec } from './sweep-file.js';
-import { benchmark } from './benchmark.js';
+import { benchmark, reportSettings } from './benchmark.js';
 import { compareImages } from './compare.js';
 import { encodePng } from './image.js';
 import { machineInfo } from './machine.js';
@@ -304,20 +304,8 @@ export function assembleSweepReport(sweep: ResolvedSweep, cells: readonly SweepC
   });
   const first = cells[0];
   const report: BenchmarkReport = {
-    tool: 'sdq bench',
-    createdAt: new Date().toISOString(),
-    model: sweep.modelName,
-    prompt: sweep.prompt,
-    negativePrompt: sweep.negativePrompt ?? '',
-    seed: sweep.seed,
-    steps: first.steps,
-    scheduler: first.scheduler,
-    guidance: sweep.guidance,
-    width: first.width,
-    height: first.height,
-    warmup: sweep.warmup,
-    runs: sweep.runs,
-    threads: sweep.threads,
+    // The header's steps, scheduler and size are the first cell's; each row carries its own (`cell`).
+    ...reportSettings({ ...sweep, steps: first.steps, scheduler: first.scheduler, width: first.width, height: first.height }),
     machine: machineInfo(onnxruntimeVersion(), sweep.device),
     totalMs: extra.totalMs,
     precisions: rows,
