@@ -17,7 +17,7 @@ export type {
   StepInfo,
   UnetInputs,
 } from './pipeline/pipeline.js';
-export type { ImageSize, SizeConditioning } from './pipeline/prompt-encoding.js';
+export type { CropTopLeft, ImageSize, SizeConditioning } from './pipeline/prompt-encoding.js';
 export { readModelIndex } from './pipeline/model-dir.js';
 export type { ModelFamily, ModelIndex } from './pipeline/model-dir.js';
 export { vaeOutputToImage, encodePng, writePng, unitFloatToByte } from './pipeline/image.js';

@@ -2,7 +2,7 @@
 export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, tableHeader, stageHeader, rowLabel, machineLine, TABLE_HEADER, STAGE_HEADER, SWEEP_AXES_HEADER } from './report/index.js';
 // Devices: where onnxruntime runs (re-exported so apps need only @sdq/pipeline).
 export { DEVICES, isDevice, gpuName } from '@sdq/diffusion';
-export type { Device } from '@sdq/diffusion';
+export type { Device, SizeConditioning } from '@sdq/diffusion';
 export type { ReportImages } from './report/index.js';
 export { encodePng, toUint8 } from './image.js';
 export type { RgbImage } from './image.js';
