@@ -8,7 +8,7 @@ import {
 } from '@sdq/pipeline';
 import { checkQueue } from './connection.js';
 import { mergeExtrema, type CalibrationMethod } from '@sdq/calib';
-import { decodeExtrema, decodeHistograms, encodeExtrema } from './codec.js';
+import { HISTOGRAM_COUNTS_ENCODING, decodeExtrema, decodeHistograms, encodeExtrema } from './codec.js';
 import { openQueueClient, runJobs, type JobSpec } from './coordinator.js';
 import { calibrationShardId, jobId, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
 import { createModelHasher } from './model-hash.js';
@@ -41,7 +41,8 @@ function isExtremaResult(v: unknown): v is ExtremaResult {
 }
 
 function isHistogramResult(v: unknown): v is HistogramResult {
-  return typeof v === 'object' && v !== null && typeof (v as HistogramResult).histograms?.counts === 'string';
+  const h = (v as HistogramResult | null)?.histograms;
+  return typeof v === 'object' && v !== null && typeof h?.counts === 'string' && h.encoding === HISTOGRAM_COUNTS_ENCODING;
 }
 
 function expect<T>(guard: (v: unknown) => v is T, what: string): (spec: JobSpec, v: unknown) => void {
