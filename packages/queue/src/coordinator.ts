@@ -1,5 +1,5 @@
 // The coordinator's side: put jobs on the queue under their content ids, wait for all of them, keep each result once.
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents, type Job } from './libs.js';
 import { SdqError } from '@sdq/quant';
 import type { ProgressListener } from '@sdq/pipeline';
 import { bullConnection, type QueueAddress } from './connection.js';
