@@ -114,10 +114,12 @@ describe('Ctrl-C of sdq calibrate --queue', () => {
     expect(interrupted.code).toBe(130);
     expect(interrupted.stdout).toBe('');
     const lines = interrupted.stderr.trimEnd().split('\n');
-    expect(lines).toEqual([expect.stringMatching(
-      /^sdq calibrate: SIGINT: calibrate shards: capture \+ extrema \(percentile\): interrupted with [12] of 3 jobs done; nothing written to .*\/run\/calib; finished shards are kept in .*\/run\/store and queued jobs stay for the workers: run the same command again to finish$/,
-    )]);
-    const done = Number(/with (\d) of 3/.exec(lines[0])?.[1]);
+    const message = /^sdq calibrate: SIGINT: calibrate shards: (capture \+ extrema|histograms) \(percentile\): interrupted with ([0-2]) of 3 jobs done; nothing written to .*\/run\/calib; finished shards are kept in .*\/run\/store and queued jobs stay for the workers: run the same command again to finish$/;
+    expect(lines).toEqual([expect.stringMatching(message)]);
+    // Almost always round 1 with 1 job done; a fast worker may finish a job or two more before SIGSTOP lands.
+    const [, round, inRound] = message.exec(lines[0]) ?? [];
+    const done = (round === 'histograms' ? 3 : 0) + Number(inRound);
+    expect(done).toBeGreaterThanOrEqual(1);
     // No output, and (once the process is gone, its watcher's job) no partial file anywhere it wrote.
     await until('no partial files', async () => !(await tree(run)).some((p) => p.includes('.tmp-')), 5000);
     const left = await tree(run);
