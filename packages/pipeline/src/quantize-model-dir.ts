@@ -32,6 +32,8 @@ export interface QuantizeModelDirOptions {
   onProgress?: ProgressListener;
   /** The command named in the made dirs' stamps (default `sdq bench`). */
   madeBy?: string;
+  /** Folder of the INT8 dir under outDir (default `int8`); a sweep gives each recipe its own. */
+  int8Folder?: string;
 }
 
 export interface QuantizeModelDirResult {
@@ -225,7 +227,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
   }
 
   if (precisions.includes('int8')) {
-    const target = path.join(outDir, 'int8');
+    const target = path.join(outDir, options.int8Folder ?? 'int8');
     // Unset (undefined) overrides keep the default.
     const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
     const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };

@@ -3,14 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { SdqError } from '@sdq/quant';
 import { inspectModelFile } from '@sdq/onnx';
-import { quantizeUnet, UNET_SENSITIVE_LAYERS, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
+import { quantizeUnet, type ModelInputSpec, type QuantizeUnetOptions } from '@sdq/calib';
 import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableFile, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { checkModelDir, onnxFileBytes } from './model-dir.js';
 import { expectFileKind } from './file-kind.js';
 import { madeFromNow, writeMadeFrom, STAMP_FILE, type MadeComponent } from './freshness.js';
 import { onnxComponents, int8Unet, copiedComponent } from './quantize-model-dir.js';
-import { readCalibratedFor, sha256File, int8PolicyFor, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor } from './int8.js';
+import { readCalibratedFor, sha256File, int8PolicyFor, policyExcluding, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor } from './int8.js';
 
 export interface QuantizeOptions {
   /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
@@ -89,20 +89,13 @@ export async function quantizePath(input: string, output: string, options: Quant
   const { file: calibration, isDir: calibrationIsDir } = await resolveCalibration(options.calibration, options.method !== undefined);
   const recorded = await checkCalibratedFor(options.calibration, calibrationIsDir, srcModel);
   await (isDir ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
-  const ops = new Set(['Conv', 'MatMul', 'Gemm']);
-  const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
-  const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
   // The recipe's layout for the size the calibration generations had (sdq bench's INT8 dir gets the same).
   const side = recorded?.width && recorded.height ? Math.min(recorded.width, recorded.height) / 8 : 0;
-  const base = int8PolicyFor(side);
   const policy: NonNullable<QuantizeUnetOptions['policy']> = {
-    ...base,
-    opTypes: (base.opTypes ?? []).filter((o) => !excludedOps.includes(o)),
-    skipNodes: [...UNET_SENSITIVE_LAYERS, ...excludedNodes],
+    ...policyExcluding(int8PolicyFor(side), options.exclude ?? [], '--exclude'),
     ...(options.perChannel === undefined ? {} : { perChannel: options.perChannel }),
     ...(options.activationType ? { activationType: options.activationType } : {}),
   };
-  if ((policy.opTypes ?? []).length === 0) throw new SdqError('INVALID_ARGUMENT', `--exclude ${excludedOps.join(',')} leaves no op type to quantize; exclude node names instead`);
   const method = options.method ?? DEFAULT_INT8_RECIPE.method;
   const specs = calibration.endsWith('.json') ? undefined : await inputSpecs(srcModel);
   const run = async (dst: string): Promise<{ quantized: number; skipped: number }> => {
