@@ -1,6 +1,6 @@
 // `sdq bench --sweep --queue`: each cell of a sweep is one job; a worker runs it with @sdq/pipeline's runSweepCell,
 // the same function an in-process sweep calls, so images and quality numbers do not depend on where a cell ran.
-import { UnrecoverableError } from 'bullmq';
+import { UnrecoverableError } from './libs.js';
 import { SdqError } from '@sdq/quant';
 import { SDQ_VERSION, runSweepCell, cellLabel, type SweepCellJob, type SweepCellResult, type SweepCellRunner } from '@sdq/pipeline';
 import { openQueueClient, runJobs, type JobSpec } from './coordinator.js';

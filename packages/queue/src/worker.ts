@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from './libs.js';
 import { SdqError } from '@sdq/quant';
 import { SDQ_VERSION, openShardCalibrator, type ShardCalibrator, type SweepCellResult } from '@sdq/pipeline';
 import { bullConnection, type QueueAddress } from './connection.js';
