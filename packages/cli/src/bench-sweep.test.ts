@@ -1,15 +1,13 @@
 // sdq bench --sweep, as a user runs it: a sweep.json, an in-process sweep, the same sweep on a real redis-server with
 // two `sdq worker` processes, usage errors, and Ctrl-C of a coordinator that waits on the queue.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as net from 'node:net';
-import { runSdq } from './testing.js';
+import type { TestRedis } from '@sdq/queue/testing';
+import { runSdq, startSdq } from './testing.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SDQ = path.resolve(HERE, '../bin/sdq.js');
 const TINY = path.resolve(HERE, '../../../fixtures/models/tiny-sd');
 // 4 cells: FP32 and one INT8 recipe x 2 step counts, tiny-sd at 64x64.
 const SWEEP = {
@@ -26,55 +24,19 @@ interface SweepJson {
 /** What does not depend on where or when a cell ran (latency does). */
 const stable = (r: SweepJson) => r.report.precisions.map((p) => ({ precision: p.precision, cell: p.cell, modelDir: p.modelDir, quality: p.quality }));
 
-function sdqProcess(args: string[], cwd: string): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [SDQ, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  child.stdout?.on('data', (d: Buffer) => void (text += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => void (text += d.toString()));
-  return { child, output: () => text, exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-}
-
-async function waitForOutput(p: ReturnType<typeof sdqProcess>, pattern: RegExp, timeoutMs = 60000): Promise<void> {
-  for (const end = Date.now() + timeoutMs; !pattern.test(p.output()); ) {
-    if (Date.now() > end || p.child.exitCode !== null) throw new Error(`sdq printed no ${pattern}:\n${p.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A redis-server on a free loopback port, without persistence (the Debian package; .ci/run installs it). */
-async function startRedis(dir: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-  const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    let log = '';
-    server.once('error', reject);
-    server.once('exit', (code) => reject(new Error(`redis-server exited (${code}): ${log}`)));
-    server.stdout?.on('data', (d: Buffer) => {
-      log += d.toString();
-      if (log.includes('Ready to accept connections')) resolve();
-    });
-  });
-  server.removeAllListeners('exit');
-  return { url: `redis://127.0.0.1:${port}`, stop: () => new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : (server.once('exit', () => resolve()), server.kill('SIGTERM')))) };
-}
-
 /** Every entry under `dir`, relative. */
 async function tree(dir: string): Promise<string[]> {
   return (await fs.readdir(dir, { recursive: true })).map(String).sort();
 }
 
 let work: string;
-let redis: Awaited<ReturnType<typeof startRedis>>;
+let redis: TestRedis;
 beforeAll(async () => {
   work = await fs.mkdtemp(path.join(os.tmpdir(), 'sdq-cli-sweep-'));
   await fs.writeFile(path.join(work, 'sweep.json'), JSON.stringify(SWEEP));
   // Build the CLI once before several processes start it (each would otherwise rebuild a stale dist).
-  [redis] = await Promise.all([startRedis(work), sdqProcess(['--version'], work).exited]);
+  const { startRedis } = await import('@sdq/queue/testing'); // loaded as the CLI loads @sdq/queue: only where a queue is used
+  [redis] = await Promise.all([startRedis(), startSdq(['--version'], work).exit]);
 });
 afterAll(async () => {
   await redis?.stop();
@@ -93,9 +55,9 @@ describe('sdq bench --sweep', () => {
     // One INT8 dir for the one recipe; FP32 is the source.
     expect((await fs.readdir(path.join(work, 'cache'))).filter((f) => f.startsWith('int8-'))).toHaveLength(1);
 
-    const workers = [0, 1].map(() => sdqProcess(['worker', '--queue', redis.url], work));
+    const workers = [0, 1].map(() => startSdq(['worker', '--queue', redis.url], work));
     try {
-      await Promise.all(workers.map((w) => waitForOutput(w, /listening on/)));
+      await Promise.all(workers.map((w) => w.waitFor(/listening on/)));
       const args = ['bench', '--sweep', 'sweep.json', '--cache', 'cache', '--queue', redis.url, '--shard-store', 'store', '--json'];
       const queued = await runSdq([...args, '--report', 'queued'], { cwd: work });
       expect(queued.code).toBe(0);
@@ -110,16 +72,16 @@ describe('sdq bench --sweep', () => {
       expect(again.jobs).toEqual({ total: 4, reused: 4 });
     } finally {
       for (const w of workers) w.child.kill('SIGTERM');
-      await Promise.all(workers.map((w) => w.exited));
+      await Promise.all(workers.map((w) => w.exit));
     }
   });
 
   it('Ctrl-C of a coordinator waiting on the queue leaves no report and no partial files', async () => {
     // No worker listens: the coordinator waits on its cells until interrupted.
-    const coordinator = sdqProcess(['bench', '--sweep', 'sweep.json', '--cache', 'cache-int', '--report', 'interrupted', '--queue', redis.url, '--shard-store', 'store-int'], work);
-    await waitForOutput(coordinator, /sweep cells on the queue/);
+    const coordinator = startSdq(['bench', '--sweep', 'sweep.json', '--cache', 'cache-int', '--report', 'interrupted', '--queue', redis.url, '--shard-store', 'store-int'], work);
+    await coordinator.waitFor(/sweep cells on the queue/);
     coordinator.child.kill('SIGINT');
-    expect(await coordinator.exited).not.toBe(0);
+    expect((await coordinator.exit).code).not.toBe(0);
     // The partial-output watcher removes the process's temp files once it is gone.
     await new Promise((r) => setTimeout(r, 1000));
     expect(await fs.readdir(work)).not.toContain('interrupted');

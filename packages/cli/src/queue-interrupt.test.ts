@@ -1,62 +1,19 @@
 // Ctrl-C of `sdq calibrate --queue` mid-run, on real processes (the sdq executable, a real redis-server, an sdq
 // worker): exit 130 with one line saying how to resume, no output and no partial file left, and a rerun that takes
 // the stored shards and writes exactly the one-process calibration.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestRedis } from '@sdq/queue/testing';
-import { runSdq } from './testing.js';
+import { runSdq, startSdq, type SdqProcess } from './testing.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const SDQ = path.join(root, 'packages/cli/bin/sdq.js');
 const tiny = path.join(root, 'fixtures/models/tiny-sd');
 const FILES = ['ranges.json', 'calibration.json', 'calibration.cache', 'calibrated-for.json'];
 // 3 prompts of 2 steps: 3 shards per round.
 const SETTINGS = ['--samples', '3', '--steps', '2', '--size', '64x64', '--method', 'percentile', '--threads', '1', '-q'];
 
-interface SdqProcess {
-  readonly child: ChildProcess;
-  readonly output: () => string;
-  /** Resolves once `pattern` has matched `times` lines of stdout and stderr. */
-  waitFor(pattern: RegExp, times?: number): Promise<void>;
-  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
-}
-
-function startSdq(args: readonly string[], cwd: string): SdqProcess {
-  const child = spawn(process.execPath, [SDQ, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const checks: (() => void)[] = [];
-  child.stdout?.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    checks.forEach((c) => c());
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    checks.forEach((c) => c());
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return {
-    child,
-    output: () => stdout + stderr,
-    exit,
-    waitFor: (pattern, times = 1) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`sdq ${args[0]} printed ${pattern} fewer than ${times} times in 60 s:\n${stdout}${stderr}`)), 60000);
-        const check = () => {
-          if ((stdout + stderr).split('\n').filter((l) => pattern.test(l)).length < times) return;
-          clearTimeout(timer);
-          resolve();
-        };
-        checks.push(check);
-        check();
-      }),
-  };
-}
 
 async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
   for (const start = Date.now(); !(await condition()); await new Promise((r) => setTimeout(r, 20))) {
