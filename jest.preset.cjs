@@ -14,6 +14,8 @@ module.exports = {
   },
   moduleNameMapper: {
     '^@sdq/(quant|onnx|calib|tensorrt|diffusion|pipeline|queue)$': path.join(root, 'packages/$1/src/index.ts'),
+    // Test helpers another package's tests share (a real redis-server): sources only, never built or published.
+    '^@sdq/queue/testing$': path.join(root, 'packages/queue/src/testing/index.ts'),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/src/**/*.test.ts'],

@@ -66,6 +66,11 @@ describe('usage errors exit 2 with one line', () => {
     [['bench', tiny, '--precisions', 'fp32,fp64'], /^sdq bench: --precisions: unknown precision "fp64"; use fp32, fp16, int8/],
     [['generate', tiny, '--size', '100x100'], /^sdq generate: --size 100x100: width and height must be positive multiples of 8/],
     [['generate', tiny, '--scheduler', 'magic'], /^sdq generate: --scheduler must be one of ddim, /],
+    [['generate', tiny, '--original-size', '1024x768'], /^sdq generate: --original-size is SDXL size conditioning \(the UNet's time_ids\); .*tiny-sd is an SD 1.x\/2.x model dir/],
+    [['generate', tinySdxl, '--negative-original-size', '512x512', '--size', '64x32'], /^sdq generate: --negative-original-size needs --negative-target-size too .*the image size, 64x32/],
+    [['generate', tinySdxl, '--negative-crops-coords-top-left', '0,0'], /^sdq generate: --negative-crops-coords-top-left needs --negative-original-size and --negative-target-size too/],
+    [['generate', tinySdxl, '--target-size', '64x'], /^sdq generate: --target-size must be WIDTHxHEIGHT like 512x512, got "64x"/],
+    [['generate', tinySdxl, '--crops-coords-top-left', '8'], /^sdq generate: --crops-coords-top-left must be TOP,LEFT in pixels like 0,0, got "8"/],
     [['convert', tiny, path.join(os.tmpdir(), 'x')], /^sdq convert: missing --to fp16/],
     [['convert', tiny, path.join(os.tmpdir(), 'x'), '--to', 'fp32'], /^sdq convert: --to fp32 changes nothing by itself; add --fuse-attention/],
     [['calibrate', tiny, '--prompts', 'p.txt'], /^sdq calibrate: missing --out/],
@@ -238,6 +243,22 @@ describe('commands that work', () => {
     expect(third.code).toBe(0);
     expect(third.stdout).toMatch(/note: reused INT8 model dir\(s\)/);
     expect(JSON.parse(await fs.readFile(stampFile, 'utf8')).layout).toBe(MADE_DIR_LAYOUT);
+  });
+
+  it('generate on tiny-sdxl: the negative size conditioning reaches the UNet (another image, the same one every run)', async () => {
+    const common = ['generate', tinySdxl, '--prompt', 'a cat', '--steps', '2', '--size', '64x64', '--seed', '7'];
+    const negative = ['--negative-original-size', '256x256', '--negative-crops-coords-top-left', '8,0', '--negative-target-size', '64x64'];
+    const pngs = ['default', 'negative', 'negative-again'].map((n) => path.join(work, `xl-${n}.png`));
+    const runs = [await runSdq([...common, '--out', pngs[0]]), await runSdq([...common, ...negative, '--out', pngs[1], '--json']), await runSdq([...common, ...negative, '--out', pngs[2]])];
+    expect(runs.map((r) => r.code)).toEqual([0, 0, 0]);
+    expect(JSON.parse(runs[1].stdout).sizeConditioning).toEqual({
+      negativeOriginalSize: { width: 256, height: 256 },
+      negativeCropsCoordsTopLeft: { top: 8, left: 0 },
+      negativeTargetSize: { width: 64, height: 64 },
+    });
+    const [plain, conditioned, again] = await Promise.all(pngs.map((p) => fs.readFile(p)));
+    expect(conditioned.equals(plain)).toBe(false);
+    expect(again.equals(conditioned)).toBe(true);
   });
 
   it('generate and bench on tiny-sdxl: SDXL family, both text encoders converted and timed for the INT8 dir', async () => {

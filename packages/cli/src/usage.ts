@@ -84,18 +84,32 @@ export function listOption(values: OptionValues, name: string): string[] | undef
   return v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-/** "512x512" or "512" -> { width, height }; multiples of 8 (the VAE factor). */
-export function sizeOption(values: OptionValues, command: string): { width: number; height: number } | undefined {
-  const v = stringOption(values, 'size');
+/** --<name> "WIDTHxHEIGHT" or "N" (square) -> { width, height } in pixels, each a multiple of `multiple`. */
+export function pixelSizeOption(values: OptionValues, name: string, command: string, multiple = 1): { width: number; height: number } | undefined {
+  const v = stringOption(values, name);
   if (v === undefined) return undefined;
   const m = /^(\d+)(?:x(\d+))?$/.exec(v);
-  if (!m) throw new UsageError(`--size must be WIDTHxHEIGHT like 512x512, got "${v}"`, command);
+  if (!m) throw new UsageError(`--${name} must be WIDTHxHEIGHT like 512x512, got "${v}"`, command);
   const width = Number(m[1]);
   const height = Number(m[2] ?? m[1]);
-  if (width <= 0 || height <= 0 || width % 8 !== 0 || height % 8 !== 0) {
-    throw new UsageError(`--size ${v}: width and height must be positive multiples of 8`, command);
+  if (width <= 0 || height <= 0 || width % multiple !== 0 || height % multiple !== 0) {
+    throw new UsageError(`--${name} ${v}: width and height must be positive ${multiple === 1 ? 'integers' : `multiples of ${multiple}`}`, command);
   }
   return { width, height };
+}
+
+/** --size: "512x512" or "512" -> { width, height }; multiples of 8 (the VAE factor). */
+export function sizeOption(values: OptionValues, command: string): { width: number; height: number } | undefined {
+  return pixelSizeOption(values, 'size', command, 8);
+}
+
+/** --<name> "TOP,LEFT" -> { top, left }: a pixel position, non-negative integers. */
+export function topLeftOption(values: OptionValues, name: string, command: string): { top: number; left: number } | undefined {
+  const v = stringOption(values, name);
+  if (v === undefined) return undefined;
+  const m = /^(\d+),(\d+)$/.exec(v);
+  if (!m) throw new UsageError(`--${name} must be TOP,LEFT in pixels like 0,0, got "${v}"`, command);
+  return { top: Number(m[1]), left: Number(m[2]) };
 }
 
 export function positional(positionals: readonly string[], index: number, name: string, command: string): string {

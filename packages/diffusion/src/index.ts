@@ -17,10 +17,10 @@ export type {
   StepInfo,
   UnetInputs,
 } from './pipeline/pipeline.js';
-export type { ImageSize, SizeConditioning } from './pipeline/prompt-encoding.js';
+export type { CropTopLeft, ImageSize, SizeConditioning } from './pipeline/prompt-encoding.js';
 export { readModelIndex } from './pipeline/model-dir.js';
 export type { ModelFamily, ModelIndex } from './pipeline/model-dir.js';
-export { vaeOutputToImage, encodePng, writePng } from './pipeline/image.js';
+export { vaeOutputToImage, encodePng, writePng, unitFloatToByte } from './pipeline/image.js';
 export { DEVICES, isDevice, executionProvidersFor, checkDeviceRuntime, deviceUnavailableMessage, missingProviderLibraries, gpuName } from './pipeline/device.js';
 export type { Device } from './pipeline/device.js';
 export type { RgbImage } from './pipeline/image.js';

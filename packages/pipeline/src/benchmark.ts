@@ -81,6 +81,20 @@ function stagesOf(gens: readonly Generation[]): { stages: StageTimes; overhead: 
   return { stages, overhead, unetPerStep: mean(t.map((x) => x.unetMs / Math.max(1, x.unetCalls))) };
 }
 
+/** The settings a benchmark ran with, as the report's header fields (stamped now). */
+export type RunSettings = Pick<BenchmarkReport, 'prompt' | 'seed' | 'steps' | 'scheduler' | 'guidance' | 'width' | 'height' | 'warmup' | 'runs' | 'threads'> & {
+  modelName: string;
+  negativePrompt?: string;
+};
+
+export function reportSettings(s: RunSettings): Omit<BenchmarkReport, 'machine' | 'totalMs' | 'precisions' | 'notes' | 'sweep'> {
+  // Field by field: callers pass larger objects (a whole sweep), whose other fields are no report settings.
+  return {
+    tool: 'sdq bench', createdAt: new Date().toISOString(), model: s.modelName, prompt: s.prompt, negativePrompt: s.negativePrompt ?? '', seed: s.seed,
+    steps: s.steps, scheduler: s.scheduler, guidance: s.guidance, width: s.width, height: s.height, warmup: s.warmup, runs: s.runs, threads: s.threads,
+  };
+}
+
 export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOutcome> {
   const started = performance.now();
   const seed = options.seed ?? 42;
@@ -193,20 +207,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkOut
     });
   }
   const report: BenchmarkReport = {
-    tool: 'sdq bench',
-    createdAt: new Date().toISOString(),
-    model: options.modelName,
-    prompt: params.prompt,
-    negativePrompt: params.negativePrompt ?? '',
-    seed,
-    steps,
-    scheduler,
-    guidance,
-    width: options.width,
-    height: options.height,
-    warmup,
-    runs,
-    threads,
+    ...reportSettings({ modelName: options.modelName, prompt: params.prompt, negativePrompt: params.negativePrompt, seed, steps, scheduler, guidance, width: options.width, height: options.height, warmup, runs, threads }),
     machine: machineInfo(options.onnxruntimeVersion, options.device ?? 'cpu'),
     totalMs: performance.now() - started,
     precisions: results,

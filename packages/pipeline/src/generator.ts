@@ -1,5 +1,5 @@
 // The seam between the benchmark and @sdq/diffusion: one text-to-image call with per-stage timings.
-import type { Device } from '@sdq/diffusion';
+import type { Device, SizeConditioning } from '@sdq/diffusion';
 import type { RgbImage } from './image.js';
 
 /** One text-to-image call; what is left out takes @sdq/diffusion's defaults. */
@@ -16,6 +16,8 @@ export interface GenerateParams {
   /** Default: the UNet's sample size x 8 (512 for SD 1.x). */
   width?: number;
   height?: number;
+  /** SDXL's size conditioning (original/target size, crop, and the negative ones); an error on SD 1.x/2.x dirs. */
+  sizeConditioning?: SizeConditioning;
   /** Called after each denoising step (1-based). */
   onStep?: (step: number, total: number) => void;
 }

@@ -13,9 +13,19 @@ describe('PNG encoder', () => {
     }
   });
 
-  it('clips and rounds like diffusers (round(x*255) on [0,1])', () => {
+  it('clips and rounds like diffusers (float32 x*255 rounded half to even on [0,1])', () => {
     const u8 = toUint8({ width: 1, height: 2, data: new Float32Array([-0.5, 0.5, 1.5, 0.002, 0.998, 1]) });
     expect(Array.from(u8)).toEqual([0, 128, 255, 1, 254, 255]);
+  });
+
+  // float32 inputs whose x*255 is exactly k + 0.5: numpy's round gives the even neighbour
+  it.each([
+    [2.5 / 255, 2],
+    [4.5 / 255, 4],
+    [100.5 / 255, 100],
+    [3.5 / 255, 4],
+  ])('rounds x = %f (x*255 on a half) to %i as numpy does', (x, expected) => {
+    expect(toUint8({ width: 1, height: 1, data: new Float32Array([x, x, x]) })[0]).toBe(expected);
   });
 
   it('refuses a buffer that does not match its size', () => {

@@ -1,5 +1,5 @@
-// RGB images as float HWC in [0,1], and a dependency-free PNG encoder (zlib from Node).
-import { deflateSync, crc32 } from 'node:zlib';
+// RGB images as float HWC in [0,1] and their PNG bytes.
+import { encodePng as encodeRgb8Png, unitFloatToByte } from '@sdq/diffusion';
 import { SdqError } from '@sdq/quant';
 
 /** An RGB image: `data` is height*width*3 floats in [0,1], row-major HWC. */
@@ -18,40 +18,15 @@ export function assertRgbImage(img: RgbImage, name: string): void {
   }
 }
 
-/** Float [0,1] -> uint8 as diffusers' numpy_to_pil does: round(x * 255) after clipping. */
+/** Float [0,1] -> uint8 exactly as the pipeline's own images (diffusers' numpy_to_pil, see unitFloatToByte). */
 export function toUint8(img: RgbImage): Uint8Array {
   const out = new Uint8Array(img.data.length);
-  for (let i = 0; i < out.length; i++) {
-    const v = Math.min(1, Math.max(0, img.data[i]));
-    out[i] = Math.round(v * 255);
-  }
+  for (let i = 0; i < out.length; i++) out[i] = unitFloatToByte(img.data[i]);
   return out;
 }
 
-function chunk(type: string, body: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, 'ascii');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])) >>> 0, 0);
-  return Buffer.concat([head, body, crc]);
-}
-
-/** Encode an 8-bit RGB PNG (PNG spec: IHDR, filter type 0 per row, zlib IDAT, IEND). */
+/** An 8-bit RGB PNG of a float image, through the one PNG writer in @sdq/diffusion. */
 export function encodePng(img: RgbImage): Uint8Array {
   assertRgbImage(img, 'to encode');
-  const px = toUint8(img);
-  const stride = img.width * 3;
-  const raw = Buffer.alloc((stride + 1) * img.height);
-  for (let y = 0; y < img.height; y++) {
-    raw[y * (stride + 1)] = 0;
-    raw.set(px.subarray(y * stride, (y + 1) * stride), y * (stride + 1) + 1);
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(img.width, 0);
-  ihdr.writeUInt32BE(img.height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type RGB
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return encodeRgb8Png({ width: img.width, height: img.height, rgb8: toUint8(img) });
 }

@@ -1,8 +1,8 @@
 // @sdq/pipeline public API: compose the packages into quantize / build / generate / benchmark, and report.
-export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, machineLine, TABLE_HEADER, STAGE_HEADER } from './report/index.js';
+export { writeReport, renderJson, renderMarkdown, renderHtml, formatTextTable, formatMarkdownTable, formatBytes, tableRows, stageRows, tableHeader, stageHeader, rowLabel, machineLine, TABLE_HEADER, STAGE_HEADER, SWEEP_AXES_HEADER } from './report/index.js';
 // Devices: where onnxruntime runs (re-exported so apps need only @sdq/pipeline).
 export { DEVICES, isDevice, gpuName } from '@sdq/diffusion';
-export type { Device } from '@sdq/diffusion';
+export type { Device, SizeConditioning } from '@sdq/diffusion';
 export type { ReportImages } from './report/index.js';
 export { encodePng, toUint8 } from './image.js';
 export type { RgbImage } from './image.js';
@@ -47,3 +47,8 @@ export { createFixture, FIXTURE_PRESETS } from './fixture.js';
 export { SCHEDULERS } from './runtime/diffusion-generator.js';
 export { quantizePath } from './quantize.js';
 export type { QuantizeOptions, QuantizeResult } from './quantize.js';
+export { readSweepFile, parseSweep } from './sweep-file.js';
+export type { SweepSpec, SweepRecipe, ImageSize } from './sweep-file.js';
+export { resolveSweep, planSweep, planSweepJobs, prepareSweepDirs, runSweep, runSweepCell, runCellsInProcess, assembleSweepReport, writeSweepReport, cellLabel, sweepInt8Recipe, sweepInt8Folder } from './sweep.js';
+export type { ResolvedSweep, SweepDefaults, SweepCell, SweepCellJob, SweepCellResult, SweepCellRunner, SweepOutcome, RunSweepOptions, SweepDirs } from './sweep.js';
+export type { SweepCellAxes, SweepSummary } from './types.js';

@@ -9,6 +9,7 @@ import {
   DEFAULT_UNET_INT8_POLICY, FAST_UNET_INT8_POLICY, DEFAULT_UNET_CALIBRATION_METHOD, DEFAULT_UNET_METHOD_OPTIONS, UNET_SENSITIVE_LAYERS,
   type GenerateWithUnetHook, type QdqPolicyLike, type CalibrationMethod, type MethodOptions, type CollectRangesOptions, type RangesFile,
 } from './calib-api.js';
+import { SdqError } from '@sdq/quant';
 import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } from '@sdq/tensorrt';
 import type { ProgressListener } from './progress.js';
 import { openPipelineGenerator } from './runtime/diffusion-generator.js';
@@ -30,6 +31,10 @@ export interface Int8Recipe {
   size?: { width: number; height: number };
   /** Overrides merged over @sdq/calib's DEFAULT_UNET_INT8_POLICY (e.g. { activationType: 'int8' } for TensorRT). */
   policy?: QdqPolicyLike;
+  /** The percentile method's percentile (default RECIPE_METHOD_OPTIONS': 99.999). */
+  percentile?: number;
+  /** Node names or op types (Conv, MatMul, Gemm) kept in float on top of the layout's sensitive layers. */
+  exclude?: string[];
 }
 
 export const DEFAULT_INT8_RECIPE: Int8Recipe = { steps: 10, guidance: 5, samples: 40, method: DEFAULT_UNET_CALIBRATION_METHOD, seed: 1234 };
@@ -209,6 +214,27 @@ export function int8PolicyFor(latentSide: number, overrides?: QdqPolicyLike): No
   return { ...base, ...overrides };
 }
 
+const QUANTIZED_OP_TYPES = new Set(['Conv', 'MatMul', 'Gemm']);
+
+/**
+ * `base` with `exclude` kept in float: op types (Conv, MatMul, Gemm) leave its opTypes, anything else is a node name
+ * added to its skipped nodes. `what` names the setting in the error when no op type is left (e.g. `--exclude`).
+ */
+export function policyExcluding(base: NonNullable<QdqPolicyLike>, exclude: readonly string[], what: string): NonNullable<QdqPolicyLike> {
+  const ops = exclude.filter((e) => QUANTIZED_OP_TYPES.has(e));
+  const names = exclude.filter((e) => !QUANTIZED_OP_TYPES.has(e));
+  const skip = base.skipNodes ?? [];
+  const skipNodes = typeof skip === 'function' ? (node: Parameters<typeof skip>[0]) => skip(node) || names.includes(node.name ?? '') : [...skip, ...names];
+  const policy = { ...base, opTypes: (base.opTypes ?? []).filter((o) => !ops.includes(o)), skipNodes };
+  if (policy.opTypes.length === 0) throw new SdqError('INVALID_ARGUMENT', `${what} ${ops.join(',')} leaves no op type to quantize; exclude node names instead`);
+  return policy;
+}
+
+/** The range method's options of a recipe: RECIPE_METHOD_OPTIONS with the recipe's percentile. */
+export function recipeMethodOptions(recipe: Pick<Int8Recipe, 'method' | 'percentile'>): MethodOptions {
+  return { ...RECIPE_METHOD_OPTIONS[recipe.method], ...(recipe.percentile !== undefined ? { percentile: recipe.percentile } : {}) };
+}
+
 /**
  * What the SDXL recipe keeps float: UNET_SENSITIVE_LAYERS (conv_in, conv_out, time embedding) and, as NVIDIA
  * ModelOpt's SDXL INT8 recipe (filter_func_default), every resnet's conv_shortcut (the 1x1 convolution on the skip
@@ -260,7 +286,8 @@ export async function quantizeUnetInt8(
   const prompts = await calibrationPrompts(modelDir, recipe);
   const width = recipe.size?.width ?? side;
   const height = recipe.size?.height ?? side;
-  const policy = int8PolicyForModel(info, Math.min(width, height) / 8, recipe.policy);
+  const layout = int8PolicyForModel(info, Math.min(width, height) / 8, recipe.policy);
+  const policy = recipe.exclude?.length ? policyExcluding(layout, recipe.exclude, 'keeping in float') : layout;
   const npz = await captureCalibrationSet(modelDir, path.join(calibDir, 'unet_inputs.npz'), {
     prompts, steps: recipe.steps, guidance: recipe.guidance, samples: recipe.samples, seed: recipe.seed,
     width, height, threads: options.threads, onProgress: options.onProgress,
@@ -270,7 +297,7 @@ export async function quantizeUnetInt8(
   const result = await quantizeUnet(path.join(modelDir, 'unet', 'model.onnx'), dstModel, {
     calibration: npz.path,
     method: recipe.method,
-    methodOptions: RECIPE_METHOD_OPTIONS[recipe.method],
+    methodOptions: recipeMethodOptions(recipe),
     policy,
     rangesPath: path.join(calibDir, 'ranges.json'),
     calibrationJsonPath: path.join(calibDir, 'calibration.json'),

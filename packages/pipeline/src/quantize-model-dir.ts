@@ -32,6 +32,8 @@ export interface QuantizeModelDirOptions {
   onProgress?: ProgressListener;
   /** The command named in the made dirs' stamps (default `sdq bench`). */
   madeBy?: string;
+  /** Folder of the INT8 dir under outDir (default `int8`); a sweep gives each recipe its own. */
+  int8Folder?: string;
 }
 
 export interface QuantizeModelDirResult {
@@ -92,8 +94,8 @@ export async function convertComponent(
   const baseDir = path.dirname(srcModel);
   const fused = options.fuseAttention ? fuseAttention(model, { baseDir }) : undefined;
   const source = fused?.model ?? model;
-  // Weight-only INT8 reads the float16 weights it quantizes: they are converted here then, not as they are written.
-  const deferred = options.weights === 'int8' ? undefined : new Map<TensorProto, () => Uint8Array>();
+  // Deferred weights are converted (and quantized) as they are written: one tensor in memory at a time.
+  const deferred = new Map<TensorProto, () => Uint8Array>();
   const out =
     options.to === 'fp32'
       ? source
@@ -101,12 +103,11 @@ export async function convertComponent(
           keepIoTypes: options.keepIoTypes ?? true,
           blockOps: options.blockOps?.length ? [...DEFAULT_FP16_BLOCK_OPS, ...options.blockOps] : undefined,
           baseDir,
-          // Deferred weights are converted as they are written; weight-only INT8 reads every weight first, so it
-          // takes them converted in memory (peak = the FP16 weights).
-          ...(options.weights === 'int8' ? {} : { deferred }),
+          deferred,
         });
-  // Weight-only INT8 on top (W8A16): int8 Conv/MatMul/Gemm weights behind DequantizeLinear, which WebGPU runs.
-  const final = options.weights === 'int8' ? quantizeWeightsInt8(out, { baseDir }).model : out;
+  // Weight-only INT8 on top (W8A16): int8 Conv/MatMul/Gemm weights behind DequantizeLinear, which WebGPU runs; each
+  // quantized from its deferred float16 weight when written (peak when they were held: sd15 preset 2.55 GiB, sdxl preset 7.54 GiB).
+  const final = options.weights === 'int8' ? quantizeWeightsInt8(out, { baseDir, deferred }).model : out;
   await fs.mkdir(path.dirname(dstModel), { recursive: true });
   // Tensors the conversion left as they were (int64 shapes, blocked ops' weights) are still external: copied from
   // the source folder. A source with external weights gets external weights again: written inline, SD 1.5's
@@ -225,7 +226,7 @@ export async function quantizeModelDir(modelDir: string, outDir: string, options
   }
 
   if (precisions.includes('int8')) {
-    const target = path.join(outDir, 'int8');
+    const target = path.join(outDir, options.int8Folder ?? 'int8');
     // Unset (undefined) overrides keep the default.
     const overrides = Object.fromEntries(Object.entries(options.int8 ?? {}).filter(([, v]) => v !== undefined));
     const recipe: Int8Recipe = { ...DEFAULT_INT8_RECIPE, ...overrides };

@@ -10,7 +10,7 @@ import { checkModelDir, onnxFileBytes } from './model-dir.js';
 import { expectFileKind } from './file-kind.js';
 import { madeFromNow, writeMadeFrom, STAMP_FILE, type MadeComponent } from './freshness.js';
 import { onnxComponents, int8Unet, copiedComponent } from './quantize-model-dir.js';
-import { readCalibratedFor, sha256File, int8PolicyForModel, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor, type Int8Target } from './int8.js';
+import { readCalibratedFor, sha256File, int8PolicyForModel, policyExcluding, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor, type Int8Target } from './int8.js';
 
 export interface QuantizeOptions {
   /** A calibration dir (from sdq calibrate: unet_inputs.npz, ranges.json), an .npz of UNet inputs, or a ranges .json. */
@@ -90,20 +90,13 @@ export async function quantizePath(input: string, output: string, options: Quant
   const { file: calibration, isDir: calibrationIsDir } = await resolveCalibration(options.calibration, options.method !== undefined);
   const recorded = await checkCalibratedFor(options.calibration, calibrationIsDir, srcModel);
   await (isDir ? ensureWritableParent(output) : ensureWritableFile(output, 'model.onnx'));
-  const ops = new Set(['Conv', 'MatMul', 'Gemm']);
-  const excludedOps = (options.exclude ?? []).filter((e) => ops.has(e));
-  const excludedNodes = (options.exclude ?? []).filter((e) => !ops.has(e));
   // The recipe's layout for the size the calibration generations had, or for SDXL its own (sdq bench's INT8 dir gets the same).
   const side = recorded?.width && recorded.height ? Math.min(recorded.width, recorded.height) / 8 : 0;
-  const base = int8PolicyForModel(target, side);
   const policy: NonNullable<QuantizeUnetOptions['policy']> = {
-    ...base,
-    opTypes: (base.opTypes ?? []).filter((o) => !excludedOps.includes(o)),
-    skipNodes: [...(Array.isArray(base.skipNodes) ? base.skipNodes : []), ...excludedNodes],
+    ...policyExcluding(int8PolicyForModel(target, side), options.exclude ?? [], '--exclude'),
     ...(options.perChannel === undefined ? {} : { perChannel: options.perChannel }),
     ...(options.activationType ? { activationType: options.activationType } : {}),
   };
-  if ((policy.opTypes ?? []).length === 0) throw new SdqError('INVALID_ARGUMENT', `--exclude ${excludedOps.join(',')} leaves no op type to quantize; exclude node names instead`);
   const method = options.method ?? DEFAULT_INT8_RECIPE.method;
   const specs = calibration.endsWith('.json') ? undefined : await inputSpecs(srcModel);
   const run = async (dst: string): Promise<{ quantized: number; skipped: number }> => {

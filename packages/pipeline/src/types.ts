@@ -53,6 +53,24 @@ export interface PrecisionResult {
   fidelity: FidelityResult | null;
   /** File name of the generated image inside the report dir (PNG), when a report dir was written. */
   image?: string;
+  /** In a sweep's report: the row's place on the sweep's axes (the report's steps/scheduler/size are the first cell's). */
+  cell?: SweepCellAxes;
+}
+
+/** One cell of `sdq bench --sweep` besides its precision: INT8 recipe (null for FP32/FP16), scheduler, steps, size. */
+export interface SweepCellAxes {
+  recipe: string | null;
+  scheduler: string;
+  steps: number;
+  width: number;
+  height: number;
+}
+
+/** What a sweep's report was made from: its sweep.json and axes. */
+export interface SweepSummary {
+  file: string;
+  cells: number;
+  axes: { precisions: Precision[]; recipes: string[]; schedulers: string[]; steps: number[]; sizes: string[] };
 }
 
 export interface MachineInfo {
@@ -87,4 +105,6 @@ export interface BenchmarkReport {
   totalMs: number;
   precisions: PrecisionResult[];
   notes: string[];
+  /** Set in the report of `sdq bench --sweep`: one row per cell, each with its `cell` axes. */
+  sweep?: SweepSummary;
 }

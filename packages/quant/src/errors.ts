@@ -12,7 +12,8 @@ export type SdqErrorCode =
   | 'RUNTIME_ERROR'
   | 'TOOL_MISSING'
   | 'TOOL_FAILED'
-  | 'QUEUE_ERROR';
+  | 'QUEUE_ERROR'
+  | 'INTERRUPTED';
 
 /** The one error family of sdq. CLI prints `message` as a single line and exits non-zero. */
 export class SdqError extends Error {

@@ -327,33 +327,39 @@ export function percentileRange(h: HistogramState, percentile: number, symmetric
   return [lo, hi];
 }
 
-/** onnxruntime quant_utils.smooth_distribution in float32: zeros become eps, the mass is taken off the non-zeros. */
-function smoothDistribution(p: Float64Array): Float32Array | null {
+/**
+ * onnxruntime quant_utils.smooth_distribution in float32 of p[0, n) into out[0, n): zeros become eps, the mass is
+ * taken off the non-zeros. False where p has no non-zero (onnxruntime returns None).
+ */
+function smoothDistribution(p: Float64Array, n: number, out: Float32Array): boolean {
   let zeros = 0;
-  for (const v of p) if (v === 0) zeros++;
-  const nonzeros = p.length - zeros;
-  if (nonzeros === 0) return null;
+  for (let i = 0; i < n; i++) if (p[i] === 0) zeros++;
+  const nonzeros = n - zeros;
+  if (nonzeros === 0) return false;
   const eps = 0.0001;
   const eps1 = (eps * zeros) / nonzeros;
   if (!(eps1 < 1)) throw new SdqError('RUNTIME_ERROR', `cannot smooth a distribution with ${zeros} zero and ${nonzeros} non-zero bins (onnxruntime asserts here); use fewer bins`);
   const addZero = f32(eps);
   const addNonzero = f32(-eps1);
-  const out = new Float32Array(p.length);
-  for (let i = 0; i < p.length; i++) out[i] = f32(f32(p[i]) + (p[i] === 0 ? addZero : addNonzero));
-  return out;
+  for (let i = 0; i < n; i++) out[i] = f32(f32(p[i]) + (p[i] === 0 ? addZero : addNonzero));
+  return true;
 }
 
-/** scipy.stats.entropy(p, q) on float32 inputs: both normalized in float32, sum(p * log(p / q)) summed as numpy float32. */
-function klDivergence32(p: Float32Array, q: Float32Array): number {
-  const sp = pairwiseSum32(p);
-  const sq = pairwiseSum32(q);
-  const vec = new Float32Array(p.length);
-  for (let i = 0; i < p.length; i++) {
+/**
+ * scipy.stats.entropy(p, q) on float32 inputs p[0, n), q[0, n): both normalized in float32, sum(p * log(p / q))
+ * summed as numpy float32 (terms in `vec`).
+ */
+function klDivergence32(p: Float32Array, q: Float32Array, n: number, vec: Float32Array): number {
+  const sp = pairwiseSum32(p, 0, n);
+  const sq = pairwiseSum32(q, 0, n);
+  // Math looked up once: in a vm context (jest) each global lookup in this loop costs more than the arithmetic
+  const log = Math.log;
+  for (let i = 0; i < n; i++) {
     const pk = f32(p[i] / sp);
     const qk = f32(q[i] / sq);
-    vec[i] = pk > 0 && qk > 0 ? pk * Math.log(pk / qk) : pk === 0 && qk >= 0 ? 0 : Infinity;
+    vec[i] = pk > 0 && qk > 0 ? pk * log(pk / qk) : pk === 0 && qk >= 0 ? 0 : Infinity;
   }
-  return pairwiseSum32(vec);
+  return pairwiseSum32(vec, 0, n);
 }
 
 /** onnxruntime get_entropy_threshold: the [edge, edge] window around the zero bin with the least KL divergence. */
@@ -378,23 +384,28 @@ export function entropyRange(h: HistogramState, numQuantizedBins: number): Tenso
   let bestKl = Infinity;
   let bestIndex = -1;
   let best: [number, number] = [0, 0];
+  // Buffers for the widest window, reused by every candidate: allocating them per candidate was most of the search.
+  const p = new Float64Array(numBins);
+  const q = new Float64Array(numBins);
+  const quantized = new Float64Array(numQuantizedBins);
+  const ps = new Float32Array(numBins);
+  const qs = new Float32Array(numBins);
+  const terms = new Float32Array(numBins);
   for (let i = halfQuant; i <= zeroBin; i++) {
     const start = zeroBin - i;
     const end = Math.min(zeroBin + i + 1, numBins);
     const size = end - start;
-    const p = new Float64Array(size);
     for (let j = 0; j < size; j++) p[j] = hist[start + j];
     p[0] += prefix[start];
     p[size - 1] += prefix[numBins] - prefix[end];
     const merged = Math.floor(size / numQuantizedBins);
-    const quantized = new Float64Array(numQuantizedBins);
     for (let k = 0; k < numQuantizedBins; k++) {
       let s = 0;
       for (let j = k * merged; j < k * merged + merged; j++) s += hist[start + j];
       quantized[k] = s;
     }
     for (let j = numQuantizedBins * merged; j < size; j++) quantized[numQuantizedBins - 1] += hist[start + j];
-    const q = new Float64Array(size);
+    q.fill(0, 0, size);
     for (let k = 0; k < numQuantizedBins; k++) {
       const from = k * merged;
       const to = from + merged;
@@ -405,9 +416,7 @@ export function entropyRange(h: HistogramState, numQuantizedBins: number): Tenso
         for (let j = from; j < to; j++) q[j] = v;
       }
     }
-    const ps = smoothDistribution(p);
-    const qs = smoothDistribution(q);
-    const kl = ps && qs ? f32(klDivergence32(ps, qs)) : Infinity;
+    const kl = smoothDistribution(p, size, ps) && smoothDistribution(q, size, qs) ? f32(klDivergence32(ps, qs, size, terms)) : Infinity;
     if (bestIndex < 0 || kl < bestKl) {
       bestKl = kl;
       bestIndex = i;

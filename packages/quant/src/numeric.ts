@@ -32,12 +32,22 @@ export function pairwiseSum32(a: ArrayLike<number>, start = 0, n = a.length - st
     return res;
   }
   if (n <= 128) {
-    const r = [a[start], a[start + 1], a[start + 2], a[start + 3], a[start + 4], a[start + 5], a[start + 6], a[start + 7]].map(f32);
+    // eight accumulators in locals, not an array: this runs once per block of every KL term sum (entropy search)
+    let r0 = f32(a[start]), r1 = f32(a[start + 1]), r2 = f32(a[start + 2]), r3 = f32(a[start + 3]);
+    let r4 = f32(a[start + 4]), r5 = f32(a[start + 5]), r6 = f32(a[start + 6]), r7 = f32(a[start + 7]);
     let i = 8;
     for (; i < n - (n % 8); i += 8) {
-      for (let j = 0; j < 8; j++) r[j] = f32(r[j] + a[start + i + j]);
+      const b = start + i;
+      r0 = f32(r0 + a[b]);
+      r1 = f32(r1 + a[b + 1]);
+      r2 = f32(r2 + a[b + 2]);
+      r3 = f32(r3 + a[b + 3]);
+      r4 = f32(r4 + a[b + 4]);
+      r5 = f32(r5 + a[b + 5]);
+      r6 = f32(r6 + a[b + 6]);
+      r7 = f32(r7 + a[b + 7]);
     }
-    let res = f32(f32(f32(r[0] + r[1]) + f32(r[2] + r[3])) + f32(f32(r[4] + r[5]) + f32(r[6] + r[7])));
+    let res = f32(f32(f32(r0 + r1) + f32(r2 + r3)) + f32(f32(r4 + r5) + f32(r6 + r7)));
     for (; i < n; i++) res = f32(res + a[start + i]);
     return res;
   }

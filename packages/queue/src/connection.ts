@@ -1,5 +1,5 @@
 // Where the queue lives: a redis:// URL, checked once up front so a wrong address is one line, not a reconnect loop.
-import { Redis } from 'ioredis';
+import { Redis } from './libs.js';
 import { SdqError } from '@sdq/quant';
 
 /** Connection settings of a queue URL (redis://[user:password@]host:port[/db]), as BullMQ and ioredis take them. */

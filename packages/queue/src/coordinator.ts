@@ -1,5 +1,5 @@
 // The coordinator's side: put jobs on the queue under their content ids, wait for all of them, keep each result once.
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents, type Job } from './libs.js';
 import { SdqError } from '@sdq/quant';
 import type { ProgressListener } from '@sdq/pipeline';
 import { bullConnection, type QueueAddress } from './connection.js';
@@ -20,6 +20,8 @@ export interface RunJobsOptions {
   readonly onProgress?: ProgressListener;
   /** How often jobs are looked up besides the completion events (default 1000 ms): catches events missed while Redis was away. */
   readonly pollMs?: number;
+  /** Stops the wait (Ctrl-C of the coordinator): runJobs then rejects with an INTERRUPTED SdqError; queued jobs stay queued. */
+  readonly signal?: AbortSignal;
 }
 
 export interface JobsOutcome {
@@ -119,11 +121,13 @@ export async function runJobs(client: QueueClient, specs: readonly JobSpec[], op
     const spec = pending.get(jobId);
     if (spec) void queue.getJob(jobId).then((job) => inspect(spec, job, false)).then(() => wake(), (e: unknown) => { failure ??= asQueueError(e, options.task); wake(); });
   };
+  const onAbort = () => wake();
   events.on('completed', onDone);
   events.on('failed', onDone);
+  options.signal?.addEventListener('abort', onAbort);
   try {
     for (const spec of [...pending.values()]) await inspect(spec, await queue.getJob(spec.id), true);
-    while (pending.size > 0 && !failure) {
+    while (pending.size > 0 && !failure && !options.signal?.aborted) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.pollMs ?? 1000);
         wake = () => {
@@ -131,14 +135,16 @@ export async function runJobs(client: QueueClient, specs: readonly JobSpec[], op
           resolve();
         };
       });
-      if (pending.size === 0 || failure) break;
+      if (pending.size === 0 || failure || options.signal?.aborted) break;
       for (const spec of [...pending.values()]) await inspect(spec, await queue.getJob(spec.id), false);
     }
   } finally {
     events.off('completed', onDone);
     events.off('failed', onDone);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   if (failure) throw failure;
+  if (pending.size > 0 && options.signal?.aborted) throw new SdqError('INTERRUPTED', `${options.task}: interrupted with ${results.size} of ${specs.length} jobs done`);
   return { results, reused };
 }
 

@@ -7,3 +7,7 @@ export type { WorkerOptions, RunningWorker } from './worker.js';
 export { calibrateOnQueue } from './calibrate.js';
 export type { QueueCalibrateOptions, QueueCalibrateResult } from './calibrate.js';
 export { defaultShardStore } from './store.js';
+export { queueCellRunner, benchCellId } from './sweep.js';
+export type { BenchCellJob, CellJobCounts } from './sweep.js';
+export { openShardStore } from './store.js';
+export type { ShardStore } from './store.js';

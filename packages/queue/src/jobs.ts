@@ -6,7 +6,7 @@ import type { EncodedExtrema, EncodedHistograms } from './codec.js';
 /** One BullMQ queue per purpose; workers listen on all of them. */
 export const QUEUE_NAME = 'sdq';
 
-export const JOB_KINDS = ['calib-extrema', 'calib-histogram'] as const;
+export const JOB_KINDS = ['calib-extrema', 'calib-histogram', 'bench-cell'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** What every job names so a worker can refuse work it would compute differently. */

@@ -71,8 +71,18 @@ describe('calibration on the queue with several worker processes', () => {
     expect(await readAll(path.join(work, 'queued-percentile-again'))).toEqual(await readAll(path.join(work, 'queued-percentile')));
   });
 
-  // Entropy runs the same two rounds as percentile (its shard merge is checked in @sdq/calib's shards.test.ts): at the
-  // recipe's 2048 bins its KL search alone takes a minute per calibration of the tiny UNet on 2 cores.
+  // Entropy: the same two rounds as percentile, then the coordinator's KL search over the merged histograms (190
+  // tensors at the recipe's 2048 bins, about 70 ms each: the bulk of this test, once here and once in one process).
+  it('entropy: byte-identical to one process', async () => {
+    const out = path.join(work, 'queued-entropy');
+    const r = await calibrateOnQueue(MODEL, out, { ...SETTINGS, method: 'entropy', queue: redis.url, shardStore: path.join(work, 'store-entropy') });
+    expect(r.jobs).toEqual({ total: 6, reused: 0 });
+    expect(r.method).toBe('entropy');
+    const [queued, single] = [await readAll(out), await inProcess('entropy')];
+    expect(JSON.parse(queued['ranges.json'])).toMatchObject({ method: 'entropy', options: { numBins: 2048, numQuantizedBins: 128 } });
+    expect(queued).toEqual(single);
+  });
+
   it.each(['minmax'] as const)('%s: byte-identical to one process, on workers that calibrated other prompts first', async (method) => {
     // Workers keep their loaded pipeline and sessions: a calibration of other prompts must not leak into the next.
     await calibrateOnQueue(MODEL, path.join(work, `warm-${method}`), { ...SETTINGS, prompts: ['a purple star', 'a dog', 'a blue ring'], method, queue: redis.url, shardStore: path.join(work, `store-warm-${method}`) });

@@ -2,13 +2,14 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from './libs.js';
 import { SdqError } from '@sdq/quant';
-import { SDQ_VERSION, openShardCalibrator, type ShardCalibrator } from '@sdq/pipeline';
+import { SDQ_VERSION, openShardCalibrator, type ShardCalibrator, type SweepCellResult } from '@sdq/pipeline';
 import { bullConnection, type QueueAddress } from './connection.js';
 import { decodeExtrema, encodeExtrema, encodeHistograms } from './codec.js';
 import { QUEUE_NAME, JOB_KINDS, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
 import { createModelHasher, type ModelHasher } from './model-hash.js';
+import { runBenchCellJob, type BenchCellJob } from './sweep.js';
 
 export interface WorkerOptions {
   /** The device capture generations run on here (default cpu): jobs calibrated for another device are refused. */
@@ -107,14 +108,19 @@ export async function startWorker(address: QueueAddress, options: WorkerOptions 
   const hash = createModelHasher();
   const log = options.log ?? (() => undefined);
   const pool = calibratorPool(options.concurrency ?? 1);
-  const processor = async (job: Job): Promise<ExtremaResult | HistogramResult> => {
+  const processor = async (job: Job): Promise<ExtremaResult | HistogramResult | SweepCellResult> => {
     const t0 = performance.now();
     log(`job ${job.name} ${String(job.id).slice(-12)} start (attempt ${job.attemptsMade + 1})`);
+    const done = <T>(result: T): T => {
+      log(`job ${job.name} ${String(job.id).slice(-12)} done in ${Math.round(performance.now() - t0)} ms`);
+      return result;
+    };
     try {
       if (!(JOB_KINDS as readonly string[]).includes(job.name)) refuse(`worker ${name} (sdq ${SDQ_VERSION}) does not know job kind "${job.name}"; run one sdq version everywhere`);
       const data = job.data as CalibrationJob;
       await checkHeader(data, hash, name);
       const device = options.device ?? 'cpu';
+      if (job.name === 'bench-cell') return done(await runBenchCellJob(job.data as BenchCellJob, device, name));
       if ((data.settings.device ?? 'cpu') !== device) {
         refuse(`worker ${name} runs on ${device} but the job was calibrated for ${data.settings.device ?? 'cpu'} (sdq calibrate --device); start workers with --device ${data.settings.device ?? 'cpu'}`);
       }
@@ -127,8 +133,7 @@ export async function startWorker(address: QueueAddress, options: WorkerOptions 
         throw e;
       }
       await pool.release(entry, true);
-      log(`job ${job.name} ${String(job.id).slice(-12)} done in ${Math.round(performance.now() - t0)} ms`);
-      return result;
+      return done(result);
     } catch (e) {
       log(`job ${job.name} ${String(job.id).slice(-12)} ${e instanceof UnrecoverableError ? 'refused' : 'failed'}: ${(e as Error).message}`);
       throw e;

@@ -8,6 +8,7 @@ import {
 } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { UsageError, intOption, listOption, noExtraPositionals, stringOption } from '../usage.js';
+import { SWEEP_HELP, runBenchSweep } from './bench-sweep.js';
 import { DEVICE_HELP, GENERATION_OPTIONS, GENERIC_DEFAULT_PROMPT, SHAPES_DEFAULT_PROMPT, printWarnings, readGenerationSettings } from './generation-options.js';
 
 /** Defaults of the no-argument run on the bundled shapes-sd (measured 12/12 faithful at 10 steps for all precisions). */
@@ -17,6 +18,7 @@ export const BUNDLED_FIDELITY_STEPS = 10;
 export const BUNDLED_CALIBRATION = { samples: 24, steps: 8 };
 
 const help = `Usage: sdq bench [<model dir>] [options]
+       sdq bench [<model dir>] --sweep sweep.json [--queue redis://host:port]
 
 Benchmark a model at FP32, FP16 and INT8: generate the same prompt with a fixed seed,
 warm-up + timed runs per precision (interleaved, so machine noise hits all alike), and
@@ -53,12 +55,15 @@ ${DEVICE_HELP}
   --report DIR          write report.json, report.md and a self-contained report.html (+ PNGs) to DIR
                         (default for the bundled model: <cache>/report)
 
+${SWEEP_HELP}
+
 ${COMMON_HELP}
 
 Examples:
   sdq bench
   sdq bench fixtures/models/tiny-sd --prompt "a cat on a sofa" --size 512x512 --report out/tiny-report
-  sdq bench my-sd15-onnx --precisions fp32,int8 --runs 5 --json > bench.json`;
+  sdq bench my-sd15-onnx --precisions fp32,int8 --runs 5 --json > bench.json
+  sdq bench my-sd15-onnx --sweep sweep.json --queue redis://10.0.0.5:6379`;
 
 /** When `reportDir` holds the report of an earlier run: that run's time (createdAt), else undefined. */
 async function readEarlierReport(reportDir: string): Promise<string | undefined> {
@@ -87,11 +92,19 @@ export const benchCommand: Command = {
     cache: { type: 'string' },
     sequential: { type: 'boolean' },
     report: { type: 'string' },
+    sweep: { type: 'string' },
+    queue: { type: 'string' },
+    'shard-store': { type: 'string' },
   },
   async run({ values, positionals }, ctx) {
     const started = performance.now();
     const name = 'bench';
     noExtraPositionals(positionals, 1, name);
+    const sweepArg = stringOption(values, 'sweep');
+    if (sweepArg !== undefined) return await runBenchSweep(sweepArg, values, positionals, ctx, BUNDLED_STEPS);
+    for (const option of ['queue', 'shard-store']) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} goes with --sweep (a single sdq bench runs in this process)`, name);
+    }
     const precisionList = listOption(values, 'precisions') ?? [...PRECISIONS];
     for (const p of precisionList) {
       if (!(PRECISIONS as readonly string[]).includes(p)) throw new UsageError(`--precisions: unknown precision "${p}"; use fp32, fp16, int8`, name);

@@ -69,13 +69,40 @@ Examples:
     const shardStoreArg = stringOption(values, 'shard-store');
     const settings = { prompts, method, samples, steps, threads, size, device, onProgress: ctx.progress };
     // The queue (BullMQ, ioredis) loads only for --queue: an in-process calibration needs neither.
+    // Ctrl-C while the coordinator waits on the queue stops the wait: nothing written, the way to resume said, exit
+    // 130 (SIGTERM 143). Once every shard is in, Ctrl-C ends the process at once, as for every command.
+    let interrupted: { signal: NodeJS.Signals; code: number } | undefined;
     const onQueue = async (url: string): ReturnType<typeof import('@sdq/queue').calibrateOnQueue> => {
       const { calibrateOnQueue, defaultShardStore } = await import('@sdq/queue');
       const shardStore = shardStoreArg ? path.resolve(ctx.io.cwd, shardStoreArg) : defaultShardStore();
       ctx.writesTo(shardStore);
-      return await calibrateOnQueue(modelDir, out, { ...settings, queue: url, shardSize: intOption(values, 'shard-size', name, 1), shardStore });
+      const stop = new AbortController();
+      const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal, i) => {
+        const handler = () => {
+          interrupted = { signal, code: [130, 143][i] };
+          stop.abort();
+        };
+        process.once(signal, handler);
+        return () => void process.off(signal, handler);
+      });
+      const release = () => handlers.forEach((off) => off());
+      try {
+        return await calibrateOnQueue(modelDir, out, { ...settings, queue: url, shardSize: intOption(values, 'shard-size', name, 1), shardStore, signal: stop.signal, onAllShardsIn: release });
+      } finally {
+        release();
+      }
     };
-    const r = queue ? await onQueue(queue) : await calibrateModelDir(modelDir, out, settings);
+    let r;
+    try {
+      r = queue ? await onQueue(queue) : await calibrateModelDir(modelDir, out, settings);
+    } catch (e) {
+      if (!interrupted || (e as { code?: unknown } | undefined)?.code !== 'INTERRUPTED') throw e;
+      ctx.progress.end();
+      const message = `${interrupted.signal}: ${(e as Error).message}`;
+      ctx.io.stderr(`sdq ${name}: ${message}\n`);
+      if (ctx.json) ctx.printJson({ ok: false, error: { code: 'INTERRUPTED', message } });
+      return interrupted.code;
+    }
     if (ctx.json) ctx.printJson({ ok: true, ...r });
     else {
       const given = prompts ? `${r.prompts} prompts given` : `the recipe's ${r.prompts} prompts`;

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import { ensureWritableFile, generateImage, SCHEDULERS } from '@sdq/pipeline';
 import { COMMON_HELP, type Command } from '../command.js';
 import { noExtraPositionals, stringOption } from '../usage.js';
-import { DEVICE_HELP, GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, printWarnings, readGenerationSettings } from './generation-options.js';
+import {
+  DEVICE_HELP, GENERATION_OPTIONS, SHAPES_DEFAULT_PROMPT, SIZE_CONDITIONING_HELP, SIZE_CONDITIONING_OPTIONS, printWarnings, readGenerationSettings, readSizeConditioning,
+} from './generation-options.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -28,20 +30,24 @@ Options:
 ${DEVICE_HELP}
   --out FILE             PNG to write (default out.png)
 
+${SIZE_CONDITIONING_HELP}
+
 ${COMMON_HELP}
 
 Examples:
   sdq generate --prompt "a yellow square on a black background" --out square.png
   sdq generate fixtures/models/tiny-sdxl --prompt "a cat on a sofa" --steps 20 --scheduler euler --size 128x64 --out cat-xl.png
+  sdq generate sdxl-base --prompt "a lighthouse at dusk" --negative-original-size 512x512 --negative-target-size 1024x1024
   sdq generate fixtures/models/tiny-sd --prompt "a cat on a sofa" --steps 25 --scheduler euler_a --guidance 7.5 --seed 42 --size 512x512 --out cat.png`,
-  options: { ...GENERATION_OPTIONS, out: { type: 'string' } },
+  options: { ...GENERATION_OPTIONS, ...SIZE_CONDITIONING_OPTIONS, out: { type: 'string' } },
   async run({ values, positionals }, ctx) {
     const name = 'generate';
     noExtraPositionals(positionals, 1, name);
     const g = await readGenerationSettings(values, positionals[0], ctx.io.cwd, name, 25);
+    const { sizeConditioning, warnings } = readSizeConditioning(values, g, name);
     const out = path.resolve(ctx.io.cwd, stringOption(values, 'out') ?? 'out.png');
     await ensureWritableFile(out); // an output that cannot be written fails first, alone
-    printWarnings(g.warnings, ctx, name);
+    printWarnings([...g.warnings, ...warnings], ctx, name);
     ctx.writesTo(out);
     const result = await generateImage(g.modelDir, {
       prompt: g.prompt,
@@ -51,6 +57,7 @@ Examples:
       seed: g.seed,
       width: g.width,
       height: g.height,
+      sizeConditioning,
       scheduler: g.scheduler,
       threads: g.threads ?? 2,
       device: g.device,
@@ -59,7 +66,7 @@ Examples:
     });
     const t = result.timings;
     if (ctx.json) {
-      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, family: g.info.family, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, timings: t, warnings: g.warnings });
+      ctx.printJson({ ok: true, out, device: g.device, model: g.modelDir, family: g.info.family, prompt: g.prompt, width: g.width, height: g.height, steps: g.steps, scheduler: g.scheduler, seed: g.seed, ...(sizeConditioning && { sizeConditioning }), timings: t, warnings: [...g.warnings, ...warnings] });
       return;
     }
     ctx.io.stdout(

@@ -1,18 +1,20 @@
-// sdq worker: compute calibration shards from a BullMQ queue on Redis until stopped (Ctrl-C / SIGTERM).
+// sdq worker: compute calibration shards and sweep cells from a BullMQ queue on Redis until stopped (Ctrl-C / SIGTERM).
 import { COMMON_HELP, type Command } from '../command.js';
 import { intOption, noExtraPositionals, requireString, stringOption } from '../usage.js';
 import { readDevice } from './generation-options.js';
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'run queue jobs (calibration shards) from Redis for sdq calibrate --queue',
+  summary: 'run queue jobs (calibration shards, sweep cells) from Redis for sdq calibrate/bench --queue',
   help: `Usage: sdq worker --queue redis://host:port [--concurrency N] [--device cpu]
 
-Takes jobs that "sdq calibrate --queue" puts on the queue, computes them with this machine's
+Takes jobs that "sdq calibrate --queue" and "sdq bench --sweep ... --queue" put on the queue
+(calibration shards, benchmark cells), computes them with this machine's
 onnxruntime and hands the results back; runs until Ctrl-C or SIGTERM (running jobs finish first).
 Start as many workers as you like, on any machine that reaches the Redis server. Every worker
 needs the same sdq version and the model dir at the same path with the same bytes as the
-coordinator: a job from another version or for other model bytes is refused with an error that
+coordinator (for sweeps, its --cache dir too): a job from another version or for other model bytes
+is refused with an error that
 names the worker. A worker that dies mid-job (kill -9, power loss) has its job retried by
 another worker after about --lock-duration.
 
@@ -20,7 +22,8 @@ Options:
   --queue URL           redis://host:port[/db] of the queue (required)
   --concurrency N       jobs at once in this process (default 1; each uses the job's onnxruntime threads)
   --device D            the device this worker runs capture generations on: cpu (default), webgpu or cuda;
-                        it takes jobs of "sdq calibrate --device D" only (another device's job is refused)
+                        it takes jobs of "sdq calibrate --device D" and sweeps with "device": "D" only
+                        (another device's job is refused)
   --work-dir DIR        where a shard's captured UNet inputs wait for its second round (default <tmp>/sdq-worker)
   --lock-duration MS    job lock time without renewal (default 30000)
   --stalled-interval MS how often to look for jobs of dead workers (default 30000)
@@ -29,7 +32,8 @@ ${COMMON_HELP}
 
 Examples:
   sdq worker --queue redis://10.0.0.5:6379 --concurrency 2
-  sdq calibrate my-sd15 --prompts prompts.txt --out calib --queue redis://10.0.0.5:6379`,
+  sdq calibrate my-sd15 --prompts prompts.txt --out calib --queue redis://10.0.0.5:6379
+  sdq bench my-sd15 --sweep sweep.json --cache /shared/cache --queue redis://10.0.0.5:6379`,
   options: {
     queue: { type: 'string' }, concurrency: { type: 'string' }, device: { type: 'string' }, 'work-dir': { type: 'string' },
     'lock-duration': { type: 'string' }, 'stalled-interval': { type: 'string' },

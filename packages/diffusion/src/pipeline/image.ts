@@ -27,12 +27,18 @@ export function vaeOutputToImage(chw: Float32Array, width: number, height: numbe
       const v = Math.fround(chw[src + p] / 2) + 0.5;
       const clamped = v < 0 ? 0 : v > 1 ? 1 : Math.fround(v);
       data[dst] = clamped;
-      const scaled = Math.fround(clamped * 255);
-      const r = Math.round(scaled);
-      rgb8[dst] = r - scaled === 0.5 && r % 2 === 1 ? r - 1 : r; // numpy rounds half to even
+      rgb8[dst] = unitFloatToByte(clamped);
     }
   }
   return { width, height, data, rgb8 };
+}
+
+/** A float in [0, 1] to a byte as diffusers' numpy_to_pil: (x * 255).round() in float32, numpy rounding half to even. */
+export function unitFloatToByte(x: number): number {
+  const v = x < 0 ? 0 : x > 1 ? 1 : x;
+  const scaled = Math.fround(v * 255);
+  const r = Math.round(scaled);
+  return r - scaled === 0.5 && r % 2 === 1 ? r - 1 : r;
 }
 
 /** PNG bytes of an RGB image (8-bit, no alpha). */

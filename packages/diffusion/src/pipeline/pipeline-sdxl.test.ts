@@ -70,6 +70,80 @@ describe('StableDiffusionPipeline on SDXL', () => {
     expect([r.images[0].width, r.images[0].height]).toEqual([128, 64]);
   });
 
+  // diffusers' arguments as it takes them: (height, width) and (top, left) tuples.
+  type Pair = [number, number];
+  interface DiffusersCall {
+    height: number;
+    width: number;
+    guidance_scale: number;
+    num_images_per_prompt: number;
+    original_size?: Pair;
+    crops_coords_top_left?: Pair;
+    target_size?: Pair;
+    negative_original_size?: Pair;
+    negative_crops_coords_top_left?: Pair;
+    negative_target_size?: Pair;
+  }
+  /**
+   * StableDiffusionXLPipeline.__call__'s time_ids, transcribed: original_size or (height, width), target_size or
+   * (height, width), add_time_ids = list(original_size + crops_coords_top_left + target_size); negative_add_time_ids
+   * from negative_original_size + (negative_crops_coords_top_left or (0, 0)) + negative_target_size when both sizes
+   * are given, else add_time_ids; with guidance cat([negative, positive]). Rows per image as diffusers builds them at
+   * num_images_per_prompt=1 ([negative x n, positive x n], the order of the embeddings).
+   */
+  function diffusersTimeIds(c: DiffusersCall): number[] {
+    const original = c.original_size ?? [c.height, c.width];
+    const target = c.target_size ?? [c.height, c.width];
+    const add = [...original, ...(c.crops_coords_top_left ?? [0, 0]), ...target];
+    const negative =
+      c.negative_original_size !== undefined && c.negative_target_size !== undefined
+        ? [...c.negative_original_size, ...(c.negative_crops_coords_top_left ?? [0, 0]), ...c.negative_target_size]
+        : add;
+    const n = c.num_images_per_prompt;
+    return [...(c.guidance_scale > 1 ? Array<number[]>(n).fill(negative) : []), ...Array<number[]>(n).fill(add)].flat();
+  }
+  const size = (p: Pair | undefined) => (p === undefined ? undefined : { height: p[0], width: p[1] });
+  const crop = (p: Pair | undefined) => (p === undefined ? undefined : { top: p[0], left: p[1] });
+  function sdqRequest(c: DiffusersCall): GenerateOptions {
+    return {
+      ...small,
+      steps: 1,
+      width: c.width,
+      height: c.height,
+      guidanceScale: c.guidance_scale,
+      numImages: c.num_images_per_prompt,
+      originalSize: size(c.original_size),
+      cropsCoordsTopLeft: crop(c.crops_coords_top_left),
+      targetSize: size(c.target_size),
+      negativeOriginalSize: size(c.negative_original_size),
+      negativeCropsCoordsTopLeft: crop(c.negative_crops_coords_top_left),
+      negativeTargetSize: size(c.negative_target_size),
+    };
+  }
+  const base = { height: 64, width: 64, guidance_scale: 5, num_images_per_prompt: 1 };
+  it.each<[string, DiffusersCall]>([
+    ['defaults (the conformance runs)', base],
+    ['non-square, 2 images', { ...base, height: 64, width: 128, num_images_per_prompt: 2 }],
+    ['positive sizes and crop; the negative half repeats them', { ...base, original_size: [768, 1024], crops_coords_top_left: [16, 8], target_size: [256, 512] }],
+    ['negative sizes: the negative crop is (0, 0), not the positive one', { ...base, crops_coords_top_left: [16, 8], negative_original_size: [256, 512], negative_target_size: [64, 64] }],
+    ['every negative, non-square, 2 images', { ...base, height: 32, width: 96, num_images_per_prompt: 2, negative_original_size: [512, 1024], negative_crops_coords_top_left: [4, 12], negative_target_size: [1024, 1024] }],
+    ['negative sizes without guidance: conditional rows only', { ...base, guidance_scale: 1, negative_original_size: [256, 256], negative_target_size: [64, 64] }],
+  ])('time_ids as diffusers builds them: %s', async (_, call) => {
+    const expected = diffusersTimeIds(call);
+    const got = await firstUnetInputs(sdqRequest(call));
+    expect(got.timeDims).toEqual([expected.length / 6, 6]);
+    expect(got.timeIds).toEqual(expected);
+  });
+
+  it.each<[string, Partial<GenerateOptions>, RegExp]>([
+    ['negativeOriginalSize alone', { negativeOriginalSize: { width: 512, height: 512 } }, /^negativeOriginalSize without negativeTargetSize: .*needs both/],
+    ['negativeTargetSize alone', { negativeTargetSize: { width: 64, height: 64 } }, /^negativeTargetSize without negativeOriginalSize: /],
+    ['a negative crop without sizes', { negativeCropsCoordsTopLeft: { top: 0, left: 0 } }, /^negativeCropsCoordsTopLeft without negativeOriginalSize: /],
+    ['a negative size below 0', { negativeOriginalSize: { width: -1, height: 64 }, negativeTargetSize: { width: 64, height: 64 } }, /non-negative/],
+  ])('rejects %s, which diffusers would take without a word', async (_, given, message) => {
+    await expect(pipeline.generate({ ...small, ...given })).rejects.toThrow(message);
+  });
+
   it.each(Object.keys(SCHEDULER_ALIASES))('generates with scheduler %s', async (scheduler) => {
     const r = await pipeline.generate({ ...small, scheduler });
     expect(r.scheduler).toBe(SCHEDULER_ALIASES[scheduler].className);
@@ -79,6 +153,9 @@ describe('StableDiffusionPipeline on SDXL', () => {
   it('rejects SDXL size conditioning on an SD 1.x dir', async () => {
     const sd = await StableDiffusionPipeline.fromDir(TINY_SD, quiet);
     await expect(sd.generate({ ...small, originalSize: { width: 1024, height: 1024 } })).rejects.toThrow(/originalSize apply to SDXL models only/);
+    await expect(sd.generate({ ...small, negativeOriginalSize: { width: 512, height: 512 }, negativeTargetSize: { width: 64, height: 64 } })).rejects.toThrow(
+      /^negativeOriginalSize, negativeTargetSize apply to SDXL models only/,
+    );
     await sd.dispose();
   });
 });

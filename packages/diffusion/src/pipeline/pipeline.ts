@@ -40,7 +40,7 @@ export interface PipelineOptions {
   logger?: (message: string) => void;
 }
 
-/** One text-to-image request. SDXL's size conditioning (originalSize, cropsCoordsTopLeft, targetSize) as in diffusers. */
+/** One text-to-image request. SDXL's size conditioning (originalSize, cropsCoordsTopLeft, targetSize and their negative* counterparts) as in diffusers. */
 export interface GenerateOptions extends SizeConditioning {
   prompt: string;
   /** SDXL: the prompt for tokenizer_2/text_encoder_2; default `prompt`. */

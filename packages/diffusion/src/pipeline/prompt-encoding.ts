@@ -21,12 +21,34 @@ export interface ImageSize {
   height: number;
 }
 
-/** SDXL's micro-conditioning: diffusers' original_size / crops_coords_top_left / target_size (default: the image size, (0, 0), the image size). */
+/** The top-left corner of SDXL's crop conditioning, in pixels. */
+export interface CropTopLeft {
+  top: number;
+  left: number;
+}
+
+/**
+ * SDXL's micro-conditioning: diffusers' original_size / crops_coords_top_left / target_size (default: the image size,
+ * (0, 0), the image size), and its negative_* counterparts for the unconditional half of the guidance batch.
+ */
 export interface SizeConditioning {
   originalSize?: ImageSize;
-  cropsCoordsTopLeft?: { top: number; left: number };
+  cropsCoordsTopLeft?: CropTopLeft;
   targetSize?: ImageSize;
+  /**
+   * negativeOriginalSize and negativeTargetSize come together (diffusers uses negative time_ids only when both are
+   * given; one alone is an error here, not ignored); the negative crop then defaults to (0, 0). Left out, the
+   * unconditional half takes the conditional time_ids. No effect without guidance.
+   */
+  negativeOriginalSize?: ImageSize;
+  negativeCropsCoordsTopLeft?: CropTopLeft;
+  negativeTargetSize?: ImageSize;
 }
+
+/** The SizeConditioning keys, which only SDXL dirs take. */
+export const SIZE_CONDITIONING_KEYS = [
+  'originalSize', 'cropsCoordsTopLeft', 'targetSize', 'negativeOriginalSize', 'negativeCropsCoordsTopLeft', 'negativeTargetSize',
+] as const satisfies readonly (keyof SizeConditioning)[];
 
 /** The prompt side of one generation. */
 export interface PromptRequest extends SizeConditioning {
@@ -98,7 +120,7 @@ async function timedAsync<T>(run: () => Promise<T>): Promise<[T, number]> {
 }
 
 function rejectSizeConditioning(request: PromptRequest): void {
-  const given = (['originalSize', 'cropsCoordsTopLeft', 'targetSize', 'prompt2', 'negativePrompt2'] as const).filter((k) => request[k] !== undefined);
+  const given = ([...SIZE_CONDITIONING_KEYS, 'prompt2', 'negativePrompt2'] as const).filter((k) => request[k] !== undefined);
   if (given.length > 0) {
     throw new SdqError('INVALID_ARGUMENT', `${given.join(', ')} apply to SDXL models only; this model dir is SD 1.x/2.x (one text encoder, no added conditioning)`);
   }
@@ -176,12 +198,15 @@ export class SdxlPromptEncoding implements PromptEncoding {
     const uncond = !request.guidance ? null : (embeddings[1] ?? { hidden: new Float32Array(cond.hidden.length), pooled: new Float32Array(cond.pooled.length) });
     const tokens = this.encoders[0].tokenizer.modelMaxLength;
     const timeIds = sdxlTimeIds(request);
+    const negativeTimeIds = sdxlNegativeTimeIds(request) ?? timeIds;
     const n = request.numImages;
     const tensors = {
       encoder_hidden_states: guidanceBatch(uncond?.hidden ?? null, cond.hidden, n, [tokens, cond.hidden.length / tokens]),
       text_embeds: guidanceBatch(uncond?.pooled ?? null, cond.pooled, n, [cond.pooled.length]),
-      // diffusers: negative_add_time_ids = add_time_ids unless negative sizes are given
-      time_ids: guidanceBatch(uncond === null ? null : timeIds, timeIds, n, [timeIds.length]),
+      // [negative x n, positive x n], row for row with the embeddings. diffusers repeats cat([negative, positive]) n
+      // times instead ([neg, pos, neg, pos] at n = 2), which pairs an image's conditional half with the negative
+      // time_ids once they differ; each image here gets what diffusers gives it at n = 1.
+      time_ids: guidanceBatch(uncond === null ? null : negativeTimeIds, timeIds, n, [timeIds.length]),
     };
     return { tensors, tokenizerMs, textEncoderMs };
   }
@@ -207,13 +232,31 @@ export function concatLastDim(a: Float32Array, b: Float32Array, rows: number): F
 }
 
 /** diffusers' _get_add_time_ids: list(original_size + crops_coords_top_left + target_size), sizes as (height, width). */
-export function sdxlTimeIds(request: SizeConditioning & ImageSize): Float32Array {
-  const original = request.originalSize ?? request;
-  const crop = request.cropsCoordsTopLeft ?? { top: 0, left: 0 };
-  const target = request.targetSize ?? request;
+function addTimeIds(original: ImageSize, crop: CropTopLeft, target: ImageSize): Float32Array {
   const values = [original.height, original.width, crop.top, crop.left, target.height, target.width];
   for (const v of values) {
     if (!Number.isFinite(v) || v < 0) throw new SdqError('INVALID_ARGUMENT', `SDXL size conditioning must be non-negative numbers, got (${values.join(', ')})`);
   }
   return Float32Array.from(values);
+}
+
+/** The conditional time_ids: diffusers' original_size or (height, width), crops_coords_top_left or (0, 0), target_size or (height, width). */
+export function sdxlTimeIds(request: SizeConditioning & ImageSize): Float32Array {
+  return addTimeIds(request.originalSize ?? request, request.cropsCoordsTopLeft ?? { top: 0, left: 0 }, request.targetSize ?? request);
+}
+
+/**
+ * The unconditional time_ids, or null for "the conditional ones": diffusers' negative_add_time_ids =
+ * _get_add_time_ids(negative_original_size, negative_crops_coords_top_left or (0, 0), negative_target_size) when both
+ * sizes are given, else add_time_ids. A lone negative size or crop (which diffusers would silently drop) is an error.
+ */
+export function sdxlNegativeTimeIds(request: SizeConditioning): Float32Array | null {
+  const { negativeOriginalSize: original, negativeCropsCoordsTopLeft: crop, negativeTargetSize: target } = request;
+  if (original !== undefined && target !== undefined) return addTimeIds(original, crop ?? { top: 0, left: 0 }, target);
+  if (original === undefined && target === undefined && crop === undefined) return null;
+  const given = (['negativeOriginalSize', 'negativeCropsCoordsTopLeft', 'negativeTargetSize'] as const).filter((k) => request[k] !== undefined);
+  throw new SdqError(
+    'INVALID_ARGUMENT',
+    `${given.join(' and ')} without ${original === undefined ? 'negativeOriginalSize' : 'negativeTargetSize'}: SDXL's negative size conditioning needs both negativeOriginalSize and negativeTargetSize (diffusers ignores either alone); the usual negativeTargetSize is the image size`,
+  );
 }

@@ -10,9 +10,10 @@
  * float16 and float32 consumers is kept once in float32 and once as `<name>_fp16`, so the float32 side stays exact.
  */
 import { DataType, SdqError, float32ToFloat16Clamped } from '@sdq/quant';
-import { AttributeType, DataLocation, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto/types.js';
+import { AttributeType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../proto/types.js';
 import { makeAttribute, makeNode, makeTensorProto } from '../builder/proto-factory.js';
-import { isExternalTensor, tensorToTypedArray } from '../tensor.js';
+import { tensorToTypedArray } from '../tensor.js';
+import { type DeferredData, deferredTensor, isDeferrable } from './deferred.js';
 import { inferElemTypes, nodeSubgraphs } from './elem-types.js';
 
 /** onnxruntime's DEFAULT_OP_BLOCK_LIST (transformers/float16.py): ops without float16 kernels or that break in it. */
@@ -48,7 +49,7 @@ export interface ConvertToFloat16Options {
    * The deferred tensors carry an external_data location that no reader resolves, so using them without the map
    * fails loudly.
    */
-  deferred?: Map<TensorProto, () => Uint8Array>;
+  deferred?: DeferredData;
 }
 
 interface Context {
@@ -57,7 +58,7 @@ interface Context {
   keepIoTypes: boolean;
   baseDir: string | undefined;
   usedNames: Set<string>;
-  deferred: Map<TensorProto, () => Uint8Array> | undefined;
+  deferred: DeferredData | undefined;
 }
 
 /** Returns a new model; the input model is not modified (unchanged tensors are shared, not copied). */
@@ -255,16 +256,10 @@ function convertGraph(graph: GraphProto, ctx: Context, outer: ReadonlyMap<string
 /** A float32 tensor as float16 (clamped), same dims, data inline, or deferred (ctx.deferred) when it is still in a file. */
 function toFloat16Tensor(t: TensorProto, ctx: Pick<Context, 'baseDir' | 'deferred'>, name: string | undefined): TensorProto {
   const convert = (): Uint8Array => new Uint8Array(float32ToFloat16Clamped(tensorToTypedArray(t, ctx.baseDir) as Float32Array).buffer);
-  const defer = ctx.deferred !== undefined && isExternalTensor(t) && t.rawData === undefined;
-  const out = defer
-    ? makeTensorProto({
-        dims: [...t.dims],
-        dataType: DataType.FLOAT16,
-        dataLocation: DataLocation.EXTERNAL,
-        externalData: [{ key: 'location', value: `float16 of ${t.name ?? 'a tensor'}, converted when written (pass convertToFloat16's deferred map to writeModel)` }],
-      })
-    : makeTensorProto({ dims: [...t.dims], dataType: DataType.FLOAT16, rawData: convert() });
-  if (defer) ctx.deferred?.set(out, convert);
+  const fields = { dims: t.dims, dataType: DataType.FLOAT16 };
+  const out = isDeferrable(t, ctx.deferred)
+    ? deferredTensor(ctx.deferred, fields, `float16 of ${t.name ?? 'a tensor'}`, convert)
+    : makeTensorProto({ ...fields, dims: [...t.dims], rawData: convert() });
   if (name !== undefined) out.name = name;
   if (t.docString !== undefined) out.docString = t.docString;
   out.metadataProps = t.metadataProps;

@@ -31,14 +31,22 @@ export function absMaxPerAxis(data: Float32Array, dims: readonly number[], axis:
   return absmax;
 }
 
+/** Symmetric int8 weight scales, one per index of `axis` (-1: per tensor): compute_scale_zp(-absmax, absmax), symmetric. */
+export function symmetricWeightScales(data: Float32Array, dims: readonly number[], axis: number): Float32Array {
+  const { qmin, qmax } = INT8_SYMMETRIC;
+  return Float32Array.from(absMaxPerAxis(data, dims, axis), (m) => computeScaleZeroPoint(-m, m, qmin, qmax, { symmetric: true }).scale);
+}
+
+/** `data` as int8 with the given scales (symmetricWeightScales of the same data), zero point 0. */
+export function quantizeWeightWithScales(data: Float32Array, dims: readonly number[], axis: number, scales: Float32Array): Int8Array {
+  // symmetric weights never use -128 (scale = absmax / 127), so values stay within [qmin, qmax]
+  return (axis < 0 ? quantize(data, scales[0], 0, 'int8') : quantizePerAxis(data, dims, axis, scales, new Int8Array(scales.length), 'int8')) as Int8Array;
+}
+
 /**
  * Symmetric int8 weight quantization, one scale per index of `axis` (-1: per tensor), zero point 0.
  */
 export function quantizeWeightSymmetric(data: Float32Array, dims: readonly number[], axis: number): { values: Int8Array; scales: Float32Array } {
-  const { qmin, qmax } = INT8_SYMMETRIC;
-  const absmax = absMaxPerAxis(data, dims, axis);
-  const scales = Float32Array.from(absmax, (m) => computeScaleZeroPoint(-m, m, qmin, qmax, { symmetric: true }).scale);
-  const values = (axis < 0 ? quantize(data, scales[0], 0, 'int8') : quantizePerAxis(data, dims, axis, scales, new Int8Array(scales.length), 'int8')) as Int8Array;
-  // symmetric weights never use -128 (scale = absmax / 127), so values stay within [qmin, qmax]
-  return { values, scales };
+  const scales = symmetricWeightScales(data, dims, axis);
+  return { values: quantizeWeightWithScales(data, dims, axis, scales), scales };
 }

@@ -1,12 +1,14 @@
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, dequantizePerAxis, float16ToFloat32, float32ToFloat16, sqnr } from '@sdq/quant';
 import { Mulberry32 } from '../builder/prng.js';
-import { readModel } from '../io.js';
+import { readModel, writeModel } from '../io.js';
 import { encodeModel } from '../proto/model.js';
 import type { ModelProto, NodeProto, TensorProto } from '../proto/types.js';
 import { makeTensorProto } from '../builder/proto-factory.js';
-import { tensorToTypedArray } from '../tensor.js';
+import { isExternalTensor, tensorToTypedArray } from '../tensor.js';
 import { createSession, type HostTensor } from '../testing/ort.js';
 import { convertToFloat16 } from './float16.js';
 import { quantizeWeightSymmetric } from './qdq-math.js';
@@ -99,5 +101,45 @@ describe('quantizeWeightsInt8 (weight-only INT8)', () => {
       const convWeights = new Set(m.graph!.node.filter((n) => n.opType === 'Conv').map((n) => n.input[1]));
       expect(convOnly.report.weights.every((w) => convWeights.has(w))).toBe(true);
     });
+  });
+});
+
+describe('quantizeWeightsInt8 with deferred weights (one weight in memory at a time)', () => {
+  // [fixture component, float16 first (W8A16, as sdq convert --to int8-weights) or float32 weights (W8A32), the
+  // writer's size threshold: 1024 bytes keeps these small models' scales inline (made while the graph is encoded), 64
+  // puts them in the data file after their int8 values]
+  it.each([
+    ['tiny-sd/unet', true, 1024],
+    ['tiny-sdxl/unet', true, 1024],
+    ['tiny-sd/unet', false, 1024],
+    ['tiny-sd/unet', true, 64],
+  ])('%s (float16 first: %s, size threshold %d): the same files as quantizing every weight up front', async (component, float16First, sizeThreshold) => {
+    const out = mkdtempSync(join(tmpdir(), 'sdq-w8-deferred-'));
+    try {
+      const baseDir = join(MODELS, component);
+      const write = async (deferred: Map<TensorProto, () => Uint8Array> | undefined, dir: string): Promise<number> => {
+        const lazy = await readModel(join(baseDir, 'model.onnx'), { externalData: 'lazy' });
+        const float = float16First ? convertToFloat16(lazy, { keepIoTypes: true, baseDir, deferred }) : lazy;
+        const { model, report } = quantizeWeightsInt8(float, { baseDir, deferred });
+        if (deferred) {
+          // nothing quantized yet: every int8 weight and its scales are made when written
+          const made = model.graph!.initializer.filter((t) => report.weights.some((w) => t.name === `${w}_int8` || t.name === `${w}_scale`));
+          expect(made).toHaveLength(2 * report.weights.length);
+          expect(made.every((t) => deferred.has(t) && t.rawData === undefined && isExternalTensor(t))).toBe(true);
+        }
+        mkdirSync(join(out, dir));
+        await writeModel(model, join(out, dir, 'model.onnx'), { externalData: true, sizeThreshold, sourceDir: baseDir, deferredData: deferred });
+        return report.weights.length;
+      };
+      const quantized = await write(undefined, 'eager');
+      expect(quantized).toBeGreaterThan(20);
+      await write(new Map(), 'deferred');
+      const files = readdirSync(join(out, 'eager')).sort();
+      expect(files).toEqual(['model.onnx', 'model.onnx.data']);
+      expect(readdirSync(join(out, 'deferred')).sort()).toEqual(files);
+      for (const f of files) expect(readFileSync(join(out, 'deferred', f)).equals(readFileSync(join(out, 'eager', f)))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 });

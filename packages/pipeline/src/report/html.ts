@@ -1,6 +1,6 @@
 // report.html: one self-contained file (no network): images inline as base64 PNG, stage bars as inline SVG.
 import type { BenchmarkReport } from '../types.js';
-import { TABLE_HEADER, STAGE_HEADER, STAGES, tableRows, stageRows, runSettings, machineLine } from './rows.js';
+import { STAGES, tableHeader, tableRows, stageHeader, stageRows, rowLabel, runSettings, machineLine } from './rows.js';
 import { FIDELITY_RULE } from '../fidelity.js';
 
 /** PNG bytes by file name, as referenced from PrecisionResult.image and ReportImages.fidelity. */
@@ -30,7 +30,8 @@ function table(header: readonly string[], rows: readonly string[][]): string {
 /** Horizontal stacked bars, one per precision, scaled to the slowest generation. */
 function stageBars(report: BenchmarkReport): string {
   const rowH = 34;
-  const labelW = 70;
+  // Wide enough for a sweep's labels (precision and axes), 7 px a character.
+  const labelW = Math.max(70, ...report.precisions.map((r) => rowLabel(r).length * 7 + 10));
   const barW = 560;
   const totals = report.precisions.map((r) => STAGES.reduce((s, [k]) => s + r.stages[k], 0));
   const maxTotal = Math.max(...totals, 1e-9);
@@ -38,7 +39,7 @@ function stageBars(report: BenchmarkReport): string {
   const parts: string[] = [];
   report.precisions.forEach((r, i) => {
     const y = i * rowH + 6;
-    parts.push(`<text x="0" y="${y + 17}" class="lbl">${r.precision.toUpperCase()}</text>`);
+    parts.push(`<text x="0" y="${y + 17}" class="lbl">${escapeHtml(rowLabel(r))}</text>`);
     let x = labelW;
     STAGES.forEach(([key, label], s) => {
       const w = (r.stages[key] / maxTotal) * barW;
@@ -71,7 +72,8 @@ export function renderHtml(report: BenchmarkReport, images: ReportImages): strin
             ? `PSNR ${q.psnr === null ? 'inf' : q.psnr.toFixed(2)} dB, SSIM ${q.ssim.toFixed(4)}`
             : '';
       const src = r.image ? dataUri(images.files.get(r.image)) : '';
-      return `<figure><img src="${src}" alt="${r.precision} image" width="256" height="${Math.round((256 * report.height) / report.width)}"><figcaption><b>${r.precision.toUpperCase()}</b> ${r.latency.meanMs.toFixed(0)} ms<br>${escapeHtml(caption)}</figcaption></figure>`;
+      const { width, height } = r.cell ?? report;
+      return `<figure><img src="${src}" alt="${escapeHtml(rowLabel(r))} image" width="256" height="${Math.round((256 * height) / width)}"><figcaption><b>${escapeHtml(rowLabel(r))}</b> ${r.latency.meanMs.toFixed(0)} ms<br>${escapeHtml(caption)}</figcaption></figure>`;
     })
     .join('\n');
 
@@ -121,11 +123,11 @@ svg .lbl{font:600 13px system-ui,sans-serif}svg .val,svg .leg{font:12px system-u
 ${cards}
 </div>
 <h2>Latency and quality</h2>
-${table(TABLE_HEADER, tableRows(report))}
-<p class="note">Speed-up = FP32 mean / mean. PSNR, SSIM, max abs diff: against the FP32 image (RGB in [0,1]).${report.precisions.some((r) => r.fidelity) ? ` Fidelity: faithful images / prompts; ${escapeHtml(FIDELITY_RULE)}.` : ''}</p>
+${table(tableHeader(report), tableRows(report))}
+<p class="note">Speed-up = FP32 mean / mean. PSNR, SSIM, max abs diff: against the FP32 image${report.sweep ? ' of the same scheduler, steps and size' : ''} (RGB in [0,1]).${report.precisions.some((r) => r.fidelity) ? ` Fidelity: faithful images / prompts; ${escapeHtml(FIDELITY_RULE)}.` : ''}</p>
 <h2>Time per stage (mean per generation)</h2>
 ${stageBars(report)}
-${table(STAGE_HEADER, stageRows(report))}
+${table(stageHeader(report), stageRows(report))}
 ${fidelity}
 ${notes}
 <p class="note">Total bench time ${(report.totalMs / 1000).toFixed(1)} s &middot; ${escapeHtml(report.createdAt)}</p>

@@ -10,7 +10,7 @@ export { renderMarkdown } from './markdown.js';
 export { renderHtml } from './html.js';
 export type { ReportImages } from './html.js';
 export {
-  TABLE_HEADER, STAGE_HEADER, tableRows, stageRows, formatTextTable, formatMarkdownTable, formatBytes, machineLine,
+  TABLE_HEADER, STAGE_HEADER, SWEEP_AXES_HEADER, tableHeader, stageHeader, rowLabel, tableRows, stageRows, formatTextTable, formatMarkdownTable, formatBytes, machineLine,
 } from './rows.js';
 
 /** JSON with non-finite numbers written as null (JSON has no Infinity/NaN). */

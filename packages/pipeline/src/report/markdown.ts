@@ -1,7 +1,7 @@
 // report.md: the comparison table, per-stage times and fidelity, as GitHub Markdown.
 import type { BenchmarkReport } from '../types.js';
 import {
-  TABLE_HEADER, STAGE_HEADER, tableRows, stageRows, formatMarkdownTable, runSettings, machineLine, verdictText,
+  tableHeader, stageHeader, tableRows, stageRows, rowLabel, formatMarkdownTable, runSettings, machineLine, verdictText,
 } from './rows.js';
 import { FIDELITY_RULE } from '../fidelity.js';
 
@@ -15,13 +15,13 @@ export function renderMarkdown(report: BenchmarkReport): string {
     '',
     `Machine: ${machineLine(report)}.`,
     '',
-    formatMarkdownTable(TABLE_HEADER, tableRows(report)),
+    formatMarkdownTable(tableHeader(report), tableRows(report)),
     '',
-    `Speed-up is FP32 mean / this mean. PSNR, SSIM and max abs diff compare the image with the FP32 image of the same prompt and seed (RGB in [0,1]).${report.precisions.some((r) => r.fidelity) ? ` Fidelity: faithful images / prompts; ${FIDELITY_RULE}.` : ''}`,
+    `Speed-up is FP32 mean / this mean. PSNR, SSIM and max abs diff compare the image with the FP32 image of the same prompt and seed${report.sweep ? ', scheduler, steps and size' : ''} (RGB in [0,1]).${report.precisions.some((r) => r.fidelity) ? ` Fidelity: faithful images / prompts; ${FIDELITY_RULE}.` : ''}`,
     '',
     '## Time per stage (mean per generation)',
     '',
-    formatMarkdownTable(STAGE_HEADER, stageRows(report)),
+    formatMarkdownTable(stageHeader(report), stageRows(report)),
     '',
   ];
   const withFidelity = report.precisions.filter((r) => r.fidelity);
@@ -41,7 +41,7 @@ export function renderMarkdown(report: BenchmarkReport): string {
   }
   const images = report.precisions.filter((r) => r.image);
   if (images.length > 0) {
-    lines.push('## Images', '', images.map((r) => `![${r.precision}](${r.image})`).join(' '), '');
+    lines.push('## Images', '', images.map((r) => `![${rowLabel(r)}](${r.image})`).join(' '), '');
   }
   if (report.notes.length > 0) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   lines.push(`Total bench time ${(report.totalMs / 1000).toFixed(1)} s, ${report.createdAt}.`, '');

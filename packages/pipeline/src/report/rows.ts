@@ -49,8 +49,35 @@ export function verdictText(v: FidelityVerdict): string {
   return `${v.faithful ? 'yes' : 'NO'} (fg ${v.fg.toFixed(2)}, bg ${v.bg.toFixed(2)}, fill ${v.fill.toFixed(2)}, corner gap ${v.cornerGap.toFixed(2)} spread ${v.cornerSpread.toFixed(2)}: ${v.shape ?? 'no shape'})`;
 }
 
+/** A sweep's axes, shown after the precision in each row of its tables. */
+export const SWEEP_AXES_HEADER = ['recipe', 'scheduler', 'steps', 'image'] as const;
+
+function axesCells(r: PrecisionResult): string[] {
+  const c = r.cell;
+  return c ? [c.recipe ?? '-', c.scheduler, String(c.steps), `${c.width}x${c.height}`] : [];
+}
+
+/** A header with the sweep's axes after the first (precision) column when the report is a sweep's. */
+function withAxes(report: BenchmarkReport, header: readonly string[]): string[] {
+  return report.sweep ? [header[0], ...SWEEP_AXES_HEADER, ...header.slice(1)] : [...header];
+}
+
+function withAxesRow(r: PrecisionResult, cells: string[]): string[] {
+  return [cells[0], ...axesCells(r), ...cells.slice(1)];
+}
+
+/** TABLE_HEADER, with the axes columns in a sweep's report. */
+export function tableHeader(report: BenchmarkReport): string[] {
+  return withAxes(report, TABLE_HEADER);
+}
+
 export function tableRows(report: BenchmarkReport): string[][] {
-  return report.precisions.map(tableRow);
+  return report.precisions.map((r) => withAxesRow(r, tableRow(r)));
+}
+
+/** A row's name in figures and charts: its precision, and in a sweep its axes (e.g. `INT8 minmax ddim 4 64x64`). */
+export function rowLabel(r: PrecisionResult): string {
+  return [r.precision.toUpperCase(), ...(r.cell ? axesCells(r).filter((c) => c !== '-') : [])].join(' ');
 }
 
 /** Plain aligned text table (numbers right-aligned), for terminals. */
@@ -69,6 +96,14 @@ export function formatMarkdownTable(header: readonly string[], rows: readonly st
 
 /** One-paragraph description of the run settings, for every report format. */
 export function runSettings(report: BenchmarkReport): string {
+  if (report.sweep) {
+    const a = report.sweep.axes;
+    return (
+      `sweep ${report.sweep.file}: ${report.sweep.cells} cells (precisions ${a.precisions.join(', ')}; INT8 recipes ${a.recipes.join(', ') || '-'}; ` +
+      `schedulers ${a.schedulers.join(', ')}; steps ${a.steps.join(', ')}; sizes ${a.sizes.join(', ')}), guidance ${report.guidance}, ` +
+      `seed ${report.seed}, ${report.warmup} warm-up + ${report.runs} timed runs per cell, ${report.threads} threads`
+    );
+  }
   return (
     `${report.width}x${report.height}, ${report.scheduler} ${report.steps} steps, guidance ${report.guidance}, ` +
     `seed ${report.seed}, ${report.warmup} warm-up + ${report.runs} timed runs per precision, ${report.threads} threads`
@@ -93,10 +128,13 @@ export const STAGES = [
 
 export const STAGE_HEADER = ['precision', ...STAGES.map(([, label]) => `${label} ms`), 'overhead'] as const;
 
+/** STAGE_HEADER, with the axes columns in a sweep's report. */
+export function stageHeader(report: BenchmarkReport): string[] {
+  return withAxes(report, STAGE_HEADER);
+}
+
 export function stageRows(report: BenchmarkReport): string[][] {
-  return report.precisions.map((r) => [
-    r.precision.toUpperCase(),
-    ...STAGES.map(([key]) => ms(r.stages[key])),
-    `${(r.overheadFraction * 100).toFixed(2)}%`,
-  ]);
+  return report.precisions.map((r) =>
+    withAxesRow(r, [r.precision.toUpperCase(), ...STAGES.map(([key]) => ms(r.stages[key])), `${(r.overheadFraction * 100).toFixed(2)}%`]),
+  );
 }

@@ -106,6 +106,7 @@ export async function openPipelineGenerator(modelDir: string, options: Diffusion
       seed: p.seed,
       width: p.width,
       height: p.height,
+      ...p.sizeConditioning,
       onStep: p.onStep ? (s) => p.onStep!(s.step + 1, s.totalSteps) : undefined,
       onUnetInput: options.onUnetInputs
         ? (u) =>
