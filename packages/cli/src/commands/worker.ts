@@ -10,7 +10,8 @@ export const workerCommand: Command = {
 
 Takes jobs that "sdq calibrate --queue" and "sdq bench --sweep ... --queue" put on the queue
 (calibration shards, benchmark cells), computes them with this machine's
-onnxruntime and hands the results back; runs until Ctrl-C or SIGTERM (running jobs finish first).
+onnxruntime and hands the results back; runs until Ctrl-C or SIGTERM (running jobs finish first;
+a second Ctrl-C or SIGTERM stops it at once).
 Start as many workers as you like, on any machine that reaches the Redis server. Every worker
 needs the same sdq version and the model dir at the same path with the same bytes as the
 coordinator (for sweeps, its --cache dir too): a job from another version or for other model bytes
@@ -59,8 +60,18 @@ Examples:
       process.once('SIGINT', () => resolve('SIGINT'));
       process.once('SIGTERM', () => resolve('SIGTERM'));
     });
-    ctx.io.stdout(`${new Date().toISOString()} ${signal}: finishing running jobs\n`);
-    await worker.close();
+    ctx.io.stdout(`${new Date().toISOString()} ${signal}: finishing running jobs (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again stops now)\n`);
+    // Closing waits for running jobs and for Redis; with Redis gone it would wait forever. A second signal stops the
+    // process at once: a job it held is retried by another worker once its lock lapses, as after a crash.
+    const again = new Promise<string>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    const stoppedNow = await Promise.race([worker.close().then(() => null), again]);
+    if (stoppedNow !== null) {
+      ctx.io.stdout(`${new Date().toISOString()} ${stoppedNow} again: stopping now; jobs this worker held go back to the queue when their lock lapses\n`);
+      return stoppedNow === 'SIGINT' ? 130 : 143;
+    }
     if (ctx.json) ctx.printJson({ ok: true, worker: worker.name });
     return 0;
   },
