@@ -65,10 +65,10 @@ export async function calibrateOnQueue(modelDir: string, outDir: string, options
   const address = await checkQueue(options.queue);
   await checkModelDir(modelDir);
   const settings = await resolveCalibrationSettings(modelDir, options);
-  const header: JobHeader = { sdq: SDQ_VERSION, model: { dir: path.resolve(modelDir), hash: await createModelHasher()(modelDir) } };
-  const shards = planCalibrationShards(settings, options.shardSize ?? 1).map((generations) => ({ generations, shard: calibrationShardId(header, settings, generations) }));
   const storeDir = options.shardStore ?? defaultShardStore();
   const store = openShardStore(storeDir);
+  const header: JobHeader = { sdq: SDQ_VERSION, model: { dir: path.resolve(modelDir), hash: await createModelHasher(store)(modelDir) } };
+  const shards = planCalibrationShards(settings, options.shardSize ?? 1).map((generations) => ({ generations, shard: calibrationShardId(header, settings, generations) }));
   const client = await openQueueClient(address);
   try {
     const job = (s: (typeof shards)[number], extra: Partial<CalibrationJob> = {}): CalibrationJob => ({ ...header, settings, generations: s.generations, shard: s.shard, ...extra });

@@ -36,7 +36,7 @@ export interface CellJobCounts {
 /** A SweepCellRunner that puts the cells on the queue at `address` for `sdq worker`s and waits for all of them. */
 export function queueCellRunner(address: QueueAddress, store: ShardStore, counts: CellJobCounts = { total: 0, reused: 0 }): SweepCellRunner {
   return async (cells, onProgress) => {
-    const hash = createModelHasher();
+    const hash = createModelHasher(store);
     const specs: JobSpec[] = [];
     for (const cell of cells) {
       const data: BenchCellJob = { sdq: SDQ_VERSION, model: { dir: cell.dir, hash: await hash(cell.dir) }, cell };

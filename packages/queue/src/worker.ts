@@ -9,6 +9,7 @@ import { bullConnection, type QueueAddress } from './connection.js';
 import { decodeExtrema, encodeExtrema, encodeHistograms } from './codec.js';
 import { QUEUE_NAME, JOB_KINDS, type CalibrationJob, type ExtremaResult, type HistogramResult, type JobHeader } from './jobs.js';
 import { createModelHasher, type ModelHasher } from './model-hash.js';
+import { openShardStore } from './store.js';
 import { runBenchCellJob, type BenchCellJob } from './sweep.js';
 
 export interface WorkerOptions {
@@ -105,7 +106,7 @@ function calibratorPool(keep: number) {
 export async function startWorker(address: QueueAddress, options: WorkerOptions = {}): Promise<RunningWorker> {
   const name = `${os.hostname()}:${process.pid}`;
   const workDir = options.workDir ?? path.join(os.tmpdir(), 'sdq-worker');
-  const hash = createModelHasher();
+  const hash = createModelHasher(openShardStore(workDir));
   const log = options.log ?? (() => undefined);
   const pool = calibratorPool(options.concurrency ?? 1);
   const processor = async (job: Job): Promise<ExtremaResult | HistogramResult | SweepCellResult> => {
