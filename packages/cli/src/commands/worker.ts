@@ -47,6 +47,20 @@ Examples:
     // loaded here, not at startup: every other command runs without BullMQ and ioredis
     const { checkQueue, startWorker } = await import('@sdq/queue');
     const address = await checkQueue(url);
+    // Listening for both signals before the worker starts and says it listens: a signal with no listener would kill
+    // the process (at start, or mid-close).
+    const signals: string[] = [];
+    const waiters: (() => void)[] = [];
+    const nthSignal = (n: number) => new Promise<string>((resolve) => {
+      const check = () => (signals.length >= n ? resolve(signals[n - 1]) : waiters.push(check));
+      check();
+    });
+    const onSignal = (name: string) => () => {
+      signals.push(name);
+      waiters.splice(0).forEach((w) => w());
+    };
+    process.on('SIGINT', onSignal('SIGINT'));
+    process.on('SIGTERM', onSignal('SIGTERM'));
     const worker = await startWorker(address, {
       concurrency: intOption(values, 'concurrency', name, 1),
       device,
@@ -56,18 +70,11 @@ Examples:
       log: (line) => ctx.io.stdout(`${new Date().toISOString()} ${line}\n`),
     });
     ctx.io.stdout(`${new Date().toISOString()} worker ${worker.name} listening on ${address.display}\n`);
-    const signal = await new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
+    const signal = await nthSignal(1);
     ctx.io.stdout(`${new Date().toISOString()} ${signal}: finishing running jobs (${signal === 'SIGINT' ? 'Ctrl-C' : 'SIGTERM'} again stops now)\n`);
     // Closing waits for running jobs and for Redis; with Redis gone it would wait forever. A second signal stops the
     // process at once: a job it held is retried by another worker once its lock lapses, as after a crash.
-    const again = new Promise<string>((resolve) => {
-      process.once('SIGINT', () => resolve('SIGINT'));
-      process.once('SIGTERM', () => resolve('SIGTERM'));
-    });
-    const stoppedNow = await Promise.race([worker.close().then(() => null), again]);
+    const stoppedNow = await Promise.race([worker.close().then(() => null), nthSignal(2)]);
     if (stoppedNow !== null) {
       ctx.io.stdout(`${new Date().toISOString()} ${stoppedNow} again: stopping now; jobs this worker held go back to the queue when their lock lapses\n`);
       return stoppedNow === 'SIGINT' ? 130 : 143;
