@@ -543,11 +543,8 @@ export async function collectRanges(
   const method = methodOf(options);
   return withPasses(modelPath, options, async (passes) => {
     if (method === 'minmax') return rangesFromPasses(modelPath, options, await passes.extrema(reader, options.onProgress));
-    // Progress over both passes: pass 1 once, pass 2 once per tensor group (the count cap alone until sizes are known).
-    const perRun = Math.max(1, Math.floor(options.maxTensorsPerRun ?? DEFAULT_MAX_TENSORS_PER_RUN));
-    let total = 0;
-    const extrema = await passes.extrema(reader, (done) => options.onProgress?.(done, total || reader.length * 2));
-    total = reader.length * (1 + Math.ceil(extrema.tensors.length / perRun));
+    // Progress over both passes: pass 1 once, pass 2 once per tensor group (counted as one group until pass 2 knows).
+    const extrema = await passes.extrema(reader, (done) => options.onProgress?.(done, reader.length * 2));
     const counts = await passes.histogramCounts(reader, extrema, { onProgress: options.onProgress, done: reader.length, total: (groups) => reader.length * (1 + groups) });
     return rangesFromPasses(modelPath, options, extrema, counts);
   });

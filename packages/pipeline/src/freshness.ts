@@ -54,22 +54,26 @@ export async function writeMadeFrom(dir: string, stamp: MadeFrom): Promise<void>
   await fs.writeFile(path.join(dir, STAMP_FILE), `${JSON.stringify(stamp, null, 2)}\n`);
 }
 
+/** Every file under `dir`, as paths relative to it, depth first in name order (the order the dir hashes use). */
+export async function listDirFiles(dir: string, rel = ''): Promise<string[]> {
+  const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const out: string[] = [];
+  for (const e of entries) {
+    const r = path.join(rel, e.name);
+    if (e.isDirectory()) out.push(...(await listDirFiles(dir, r)));
+    else out.push(r);
+  }
+  return out;
+}
+
 /** Fingerprint of a directory tree: cheap (stat only), changes when any file is added, removed, resized or touched. */
 export async function fingerprintDir(dir: string): Promise<string> {
   const hash = createHash('sha256');
-  const walk = async (rel: string): Promise<void> => {
-    const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const r = path.join(rel, e.name);
-      if (e.isDirectory()) await walk(r);
-      else {
-        const st = await fs.stat(path.join(dir, r));
-        hash.update(`${r}\0${st.size}\0${Math.round(st.mtimeMs)}\n`);
-      }
-    }
-  };
-  await walk('');
+  for (const r of await listDirFiles(dir)) {
+    const st = await fs.stat(path.join(dir, r));
+    hash.update(`${r}\0${st.size}\0${Math.round(st.mtimeMs)}\n`);
+  }
   return hash.digest('hex');
 }
 

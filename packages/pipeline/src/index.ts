@@ -37,7 +37,7 @@ export { generationWarnings, readModelFacts } from './model-warnings.js';
 export { buildEngines, modelDirsFor, describeModelDir } from './engines.js';
 export type { BuildEnginesOptions, BuildEnginesSummary, KnownModelDir } from './engines.js';
 export type { PerformanceSummary } from '@sdq/tensorrt';
-export { readMadeFrom, STAMP_FILE } from './freshness.js';
+export { readMadeFrom, listDirFiles, STAMP_FILE } from './freshness.js';
 export type { MadeFrom, MadeDirContents, MadeComponent } from './freshness.js';
 export { generateImage } from './generate.js';
 export type { GenerateImageOptions } from './generate.js';

@@ -46,7 +46,7 @@ export interface QuantizeModelDirResult {
 }
 
 /** Copy everything except the ONNX components (configs, tokenizer, scheduler, model_index.json, ...). */
-async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
+export async function copyNonOnnx(src: string, dst: string, skipComponents: ReadonlySet<string>): Promise<void> {
   for (const entry of await fs.readdir(src, { withFileTypes: true })) {
     if (entry.name === STAMP_FILE || entry.name === NOTES_FILE) continue;
     const from = path.join(src, entry.name);

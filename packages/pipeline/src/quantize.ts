@@ -8,8 +8,8 @@ import type { ProgressListener } from './progress.js';
 import { writeDirAtomic, ensureWritableFile, ensureWritableParent, exists, sizeOnDisk, tempSibling } from './fs-atomic.js';
 import { checkModelDir, onnxFileBytes } from './model-dir.js';
 import { expectFileKind } from './file-kind.js';
-import { madeFromNow, writeMadeFrom, STAMP_FILE, type MadeComponent } from './freshness.js';
-import { onnxComponents, int8Unet, copiedComponent } from './quantize-model-dir.js';
+import { madeFromNow, writeMadeFrom, type MadeComponent } from './freshness.js';
+import { onnxComponents, int8Unet, copiedComponent, copyNonOnnx } from './quantize-model-dir.js';
 import { readCalibratedFor, sha256File, int8PolicyForModel, policyExcluding, RECIPE_METHOD_OPTIONS, DEFAULT_INT8_RECIPE, type CalibratedFor, type Int8Target } from './int8.js';
 
 export interface QuantizeOptions {
@@ -119,14 +119,7 @@ export async function quantizePath(input: string, output: string, options: Quant
     const made: Record<string, MadeComponent> = {};
     for (const c of await onnxComponents(input)) made[c] = c === 'unet' ? int8Unet(policy.activationType ?? 'uint8') : await copiedComponent(input, c);
     counts = await writeDirAtomic(output, async (tmp) => {
-      for (const entry of await fs.readdir(input, { withFileTypes: true })) {
-        if (entry.name === 'unet') {
-          await fs.mkdir(path.join(tmp, 'unet'));
-          for (const f of await fs.readdir(path.join(input, 'unet'))) if (!/\.(onnx|pb|data)$/.test(f)) await fs.cp(path.join(input, 'unet', f), path.join(tmp, 'unet', f));
-        } else if (entry.name !== STAMP_FILE && entry.name !== 'sdq-notes.json') {
-          await fs.cp(path.join(input, entry.name), path.join(tmp, entry.name), { recursive: true });
-        }
-      }
+      await copyNonOnnx(input, tmp, new Set(['unet'])); // the UNet's configs, not its FP32 weights (any data file naming)
       const c = await run(path.join(tmp, 'unet', 'model.onnx'));
       await writeMadeFrom(tmp, { ...stamp, contents: { madeBy: 'sdq quantize', precision: 'int8', components: made } });
       return c;

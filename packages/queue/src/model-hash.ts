@@ -4,19 +4,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { listDirFiles } from '@sdq/pipeline';
 import type { ShardStore } from './store.js';
-
-async function files(dir: string, rel = ''): Promise<string[]> {
-  const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const out: string[] = [];
-  for (const e of entries) {
-    const r = path.join(rel, e.name);
-    if (e.isDirectory()) out.push(...(await files(dir, r)));
-    else out.push(r);
-  }
-  return out;
-}
 
 export type ModelHasher = (dir: string) => Promise<string>;
 
@@ -36,10 +25,11 @@ export function createModelHasher(store?: ShardStore): ModelHasher {
   const known = new Map<string, RememberedHash>();
   return async (dir) => {
     const abs = path.resolve(dir);
-    const list = await files(abs);
+    const list = await listDirFiles(abs);
     const stats = await Promise.all(list.map((f) => fs.stat(path.join(abs, f))));
     // ctime too: a write that restores the mtime (touch -r, rsync -t) still moves the ctime
-    const stamp = list.map((f, i) => `${f}\0${stats[i].size}\0${stats[i].mtimeMs}\0${stats[i].ctimeMs}\0${stats[i].ino}`).join('\n');
+    const lines = list.map((f, i) => `${f}\0${stats[i].size}\0${stats[i].mtimeMs}\0${stats[i].ctimeMs}\0${stats[i].ino}`);
+    const stamp = createHash('sha256').update(lines.join('\n')).digest('hex');
     const storeId = `model-dir-${createHash('sha256').update(abs).digest('hex')}`;
     const remembered = known.get(abs) ?? (await store?.get(storeId));
     if (isRememberedHash(remembered) && remembered.stamp === stamp) return remembered.hash;

@@ -37,9 +37,12 @@ export interface CellJobCounts {
 export function queueCellRunner(address: QueueAddress, store: ShardStore, counts: CellJobCounts = { total: 0, reused: 0 }): SweepCellRunner {
   return async (cells, onProgress) => {
     const hash = createModelHasher(store);
+    // Cells share a few dirs (one per precision and recipe): each is walked and hashed once.
+    const hashes = new Map<string, Promise<string>>();
+    const hashOnce = (dir: string): Promise<string> => hashes.get(dir) ?? (hashes.set(dir, hash(dir)), hashOnce(dir));
     const specs: JobSpec[] = [];
     for (const cell of cells) {
-      const data: BenchCellJob = { sdq: SDQ_VERSION, model: { dir: cell.dir, hash: await hash(cell.dir) }, cell };
+      const data: BenchCellJob = { sdq: SDQ_VERSION, model: { dir: cell.dir, hash: await hashOnce(cell.dir) }, cell };
       specs.push({ id: jobId('bench-cell', benchCellId(data, cell)), kind: 'bench-cell', data });
     }
     const client = await openQueueClient(address);
