@@ -5,7 +5,7 @@ import type { GenerateParams, GenerationTimings } from './generator.js';
 import type { RgbImage } from './image.js';
 import { encodePng } from './image.js';
 import { SdqError } from '@sdq/quant';
-import { checkModelDir, imageSizeProblem } from './model-dir.js';
+import { checkModelDir, defaultImageSide, imageSizeProblem } from './model-dir.js';
 import { ensureWritableFile, writeFileAtomic } from './fs-atomic.js';
 import { openPipelineGenerator } from './runtime/diffusion-generator.js';
 
@@ -23,7 +23,7 @@ export interface GenerateImageOptions extends Omit<GenerateParams, 'onStep'> {
 
 export async function generateImage(modelDir: string, options: GenerateImageOptions): Promise<{ image: RgbImage; timings: GenerationTimings; out?: string }> {
   const info = await checkModelDir(modelDir);
-  const side = (info.sampleSize ?? 64) * info.sizeMultiple.vaeFactor;
+  const side = defaultImageSide(info);
   const problem = imageSizeProblem(info, options.width ?? side, options.height ?? side);
   if (problem) throw new SdqError('INVALID_ARGUMENT', `size ${problem}`);
   if (options.out) await ensureWritableFile(options.out);

@@ -10,7 +10,7 @@ export { judgeFidelity, fidelityPromptSet, readPromptLanguage, parseShapesPrompt
 export type { PromptLanguage, FidelityVerdict } from './fidelity.js';
 export { latencyStats, percentile } from './stats.js';
 export type { LatencyStats } from './stats.js';
-export { checkModelDir, modelBytes, imageSizeProblem, ONNX_COMPONENTS } from './model-dir.js';
+export { checkModelDir, defaultImageSide, modelBytes, imageSizeProblem, ONNX_COMPONENTS } from './model-dir.js';
 export type { ModelDirInfo, OnnxComponent, SizeMultiple } from './model-dir.js';
 export { writeFileAtomic, writeDirAtomic, assertWritableParent, ensureWritableParent, ensureWritableFile, sizeOnDisk } from './fs-atomic.js';
 export { PRECISIONS } from './types.js';

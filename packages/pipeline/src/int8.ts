@@ -14,7 +14,7 @@ import { calibrationCacheFromRanges, formatCalibrationCache, parseTrtVersion } f
 import type { ProgressListener } from './progress.js';
 import { openPipelineGenerator } from './runtime/diffusion-generator.js';
 import { readPromptLanguage, fidelityPromptSet } from './fidelity.js';
-import { checkModelDir } from './model-dir.js';
+import { checkModelDir, defaultImageSide } from './model-dir.js';
 import { writeDirAtomic } from './fs-atomic.js';
 
 export interface Int8Recipe {
@@ -265,7 +265,7 @@ export function int8PolicyForModel(target: Int8Target, calibratedSide: number, o
 }
 
 async function defaultSize(modelDir: string): Promise<number> {
-  return ((await checkModelDir(modelDir)).sampleSize ?? 64) * 8;
+  return defaultImageSide(await checkModelDir(modelDir));
 }
 
 /**
@@ -279,7 +279,7 @@ export async function quantizeUnetInt8(
   options: { threads: number; onProgress?: ProgressListener },
 ): Promise<string[]> {
   const info = await checkModelDir(modelDir);
-  const side = (info.sampleSize ?? 64) * 8;
+  const side = defaultImageSide(info);
   const calibDir = path.join(path.dirname(path.dirname(dstModel)), 'calibration');
   await fs.mkdir(calibDir, { recursive: true });
   await fs.mkdir(path.dirname(dstModel), { recursive: true });

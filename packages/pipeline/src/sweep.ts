@@ -14,7 +14,7 @@ import { benchmark, reportSettings } from './benchmark.js';
 import { compareImages } from './compare.js';
 import { encodePng } from './image.js';
 import { machineInfo } from './machine.js';
-import { checkModelDir, imageSizeProblem, type ModelDirInfo } from './model-dir.js';
+import { checkModelDir, defaultImageSide, imageSizeProblem, type ModelDirInfo } from './model-dir.js';
 import { readPromptFile } from './prompts.js';
 import { prepareModelDirs, quantizeModelDir } from './quantize-model-dir.js';
 import { openDiffusionGenerator, onnxruntimeVersion } from './runtime/diffusion-generator.js';
@@ -54,7 +54,7 @@ export interface SweepDefaults {
 /** Fill in the defaults and check the sizes against the model (errors name the sweep file and the key). */
 export async function resolveSweep(spec: SweepSpec, modelDir: string, defaults: SweepDefaults): Promise<ResolvedSweep> {
   const info: ModelDirInfo = await checkModelDir(modelDir);
-  const side = (info.sampleSize ?? 64) * info.sizeMultiple.vaeFactor;
+  const side = defaultImageSide(info);
   const sizes = spec.sizes ?? [{ width: side, height: side }];
   sizes.forEach((s, i) => {
     const problem = imageSizeProblem(info, s.width, s.height);

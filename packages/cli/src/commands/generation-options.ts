@@ -1,7 +1,7 @@
 // What `sdq generate` and `sdq bench` both take to generate an image: the model dir (default: the bundled
 // shapes-sd), prompt, negative prompt, steps, scheduler, guidance, seed, size and threads, with one set of defaults.
 import * as path from 'node:path';
-import { checkModelDir, generationWarnings, imageSizeProblem, readPromptLanguage, SCHEDULERS, DEVICES, type Device, type ModelDirInfo, type SizeConditioning } from '@sdq/pipeline';
+import { checkModelDir, defaultImageSide, generationWarnings, imageSizeProblem, readPromptLanguage, SCHEDULERS, DEVICES, type Device, type ModelDirInfo, type SizeConditioning } from '@sdq/pipeline';
 import type { CommandContext } from '../command.js';
 import { type OptionSpec, type OptionValues, UsageError, choiceOption, floatOption, intOption, pixelSizeOption, sizeOption, stringOption, topLeftOption } from '../usage.js';
 import { defaultModelDir } from '../fixtures.js';
@@ -67,7 +67,7 @@ export async function readGenerationSettings(
   const modelDir = path.resolve(cwd, modelArg ?? defaultModelDir(cwd));
   const info = await checkModelDir(modelDir);
   const language = await readPromptLanguage(modelDir);
-  const side = (info.sampleSize ?? 64) * info.sizeMultiple.vaeFactor;
+  const side = defaultImageSide(info);
   const { width, height } = size ?? { width: side, height: side };
   checkSizeFits(info, width, height, command);
   const prompt = stringOption(values, 'prompt') ?? (language ? SHAPES_DEFAULT_PROMPT : GENERIC_DEFAULT_PROMPT);
