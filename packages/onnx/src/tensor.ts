@@ -22,7 +22,8 @@ export function tensorByteLength(t: TensorProto): number {
   return byteSize(t.dataType ?? DataType.UNDEFINED, tensorElementCount(t));
 }
 
-function bytesOf(arr: TypedArray): Uint8Array {
+/** The bytes of a typed array, as a view (no copy). */
+export function bytesOf(arr: TypedArray): Uint8Array {
   return new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
 }
 

@@ -16,7 +16,7 @@
 import { DataType, float16ToFloat32, typedArrayFromBytes } from '@sdq/quant';
 import { AttributeType, type ModelProto, type NodeProto, type TensorProto } from '../proto/types.js';
 import { getIntAttribute, makeAttribute, makeNode, makeTensorProto } from '../builder/proto-factory.js';
-import { tensorElementCount, tensorToTypedArray } from '../tensor.js';
+import { bytesOf, tensorElementCount, tensorToTypedArray } from '../tensor.js';
 import { collectNames, uniqueName } from './float16.js';
 import { type DeferredData, deferredTensor, isDeferrable } from './deferred.js';
 import { quantizeWeightSymmetric, quantizeWeightWithScales, symmetricWeightScales } from './qdq-math.js';
@@ -58,8 +58,6 @@ function channelAxis(node: NodeProto, dims: readonly number[]): number {
 
 // The weight's input slot per op; Gather's is its table (CLIP's token embedding is a third of its parameters).
 const WEIGHT_INPUT: Readonly<Record<string, number>> = { Conv: 1, MatMul: 1, Gemm: 1, Gather: 0 };
-
-const bytesOf = (a: Int8Array | Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 /**
  * The int8 values [dims] and scales [channels] of one float weight, quantized now, or (a weight still in a file, with
