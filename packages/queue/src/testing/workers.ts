@@ -68,10 +68,16 @@ export async function startTestWorker(bundle: string, url: string, options: { lo
         const timer = setTimeout(() => reject(new Error(`worker printed no line matching ${pattern} in ${timeoutMs} ms:\n${text}`)), timeoutMs);
         waiters.push({ pattern, resolve: (l) => { clearTimeout(timer); resolve(l); } });
       }),
+    // A worker closing after a Redis restart can wait on BullMQ's blocking connection for good (as `sdq worker` would
+    // without its second Ctrl-C): SIGKILL after 10 s, so a stuck close never keeps the test run alive.
     kill: (signal = 'SIGTERM') =>
       new Promise((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
+        const force = setTimeout(() => child.kill('SIGKILL'), 10000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
         child.kill(signal);
       }),
   };
